@@ -1,0 +1,84 @@
+// cli/main: the composition root's entry. Dispatches `imgeval <command>` to one module per
+// command (cmd-*.ts), each exporting `run(args, io): Promise<number>`. Renders user errors
+// (ImgError) with a code frame and exit code 1; anything else is an internal error (exit 70).
+// The only layer that writes to stdout/stderr.
+
+import { isImgError } from '../base/error.js';
+import { renderError } from '../base/code-frame.js';
+import { UsageError } from './args.js';
+import { stdio, type IO } from './io.js';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[], io: IO): Promise<number>;
+}
+
+/**
+ * The commands, in the order `--help` lists them. Command `x` lives in `cmd-x.ts` and is loaded
+ * only when it runs, so start-up pays for one command.
+ */
+const COMMAND_NAMES = ['parse', 'eval', 'instantiate', 'show-derivation', 'build', 'store', 'prefetch-image', 'push'];
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  if (!COMMAND_NAMES.includes(name)) return undefined;
+  try {
+    return ((await import(`./cmd-${name}.js`)) as { command: Command }).command;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`cmd-${name}`)) return undefined;
+    throw e;
+  }
+}
+
+async function help(io: IO): Promise<void> {
+  const lines = [
+    'imgeval — evaluate .img files (the Nix language) and build reproducible container images',
+    '',
+    'usage: imgeval <command> [options]',
+    '',
+    'commands:',
+  ];
+  for (const name of COMMAND_NAMES) {
+    const c = await loadCommand(name);
+    if (c) lines.push(`  ${name.padEnd(16)} ${c.summary}`);
+  }
+  lines.push('', "Run 'imgeval <command> --help' for a command's options.");
+  io.out(lines.join('\n') + '\n');
+}
+
+export async function main(argv: string[], io: IO = stdio()): Promise<number> {
+  try {
+    const [name, ...rest] = argv;
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      await help(io);
+      return name === undefined ? 2 : 0;
+    }
+    if (name === '--version') {
+      io.out('imgeval 0.1.0\n');
+      return 0;
+    }
+    const cmd = await loadCommand(name);
+    if (!cmd) throw new UsageError(`unknown command '${name}' (run 'imgeval --help')`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.out(`${cmd.usage}\n`);
+      return 0;
+    }
+    return await cmd.run(rest, io);
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: IO): number {
+  if (e instanceof UsageError) {
+    io.err(`imgeval: ${e.message}\n`);
+    return 2;
+  }
+  if (isImgError(e)) {
+    io.err(renderError(e, { color: io.errIsTTY }));
+    return 1;
+  }
+  const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.err(`imgeval: internal error (please report it): ${msg}\n`);
+  return 70;
+}
