@@ -47,7 +47,7 @@ export function fromNixBase32(s: string, size: number): Buffer {
   for (let n = 0; n < len; n++) {
     const c = s[len - n - 1]!;
     const digit = B32.indexOf(c);
-    if (digit < 0) throw new ImgError('E_HASH', `invalid character '${c}' in a base-32 hash`);
+    if (digit < 0) throw new ImgError('E_HASH', `invalid base-32 hash '${s}'`);
     const bit = n * 5;
     const i = bit >> 3;
     const j = bit & 7;
@@ -74,38 +74,87 @@ export function toSRI(algo: HashAlgo, b: Uint8Array): string {
   return `${algo}-${Buffer.from(b).toString('base64')}`;
 }
 
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Nix's base64Decode: stops at the first '=', skips '\n', rejects other non-alphabet characters. */
+export function fromBase64Nix(s: string): Buffer {
+  const out: number[] = [];
+  let d = 0;
+  let bits = 0;
+  for (const c of s) {
+    if (c === '=') break;
+    if (c === '\n') continue;
+    const digit = B64.indexOf(c);
+    // Nix 2.8 formats the character with boost's %c, which prints nothing: the message is
+    // literally `invalid character in Base64 string: ''`.
+    if (digit < 0) throw new ImgError('E_HASH', `invalid character in Base64 string: ''`);
+    bits += 6;
+    d = ((d << 6) | digit) & 0xffff;
+    if (bits >= 8) {
+      out.push((d >> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** Nix's parseHashType: the algorithm named `s`, or an error. */
+export function parseHashAlgo(s: string): HashAlgo {
+  if (isHashAlgo(s)) return s;
+  throw new ImgError('E_HASH', `unknown hash algorithm '${s}'`);
+}
+
 /**
- * Parses a hash written as hex, Nix base32, base64 or SRI (`algo-base64`, or `algo:xxx`).
- * `algo` may be omitted when the text carries it (SRI or `algo:` prefix).
+ * Parses a hash the way Nix 2.8's `Hash::parseAny` does: an optional `algo:` prefix (then hex,
+ * Nix base32 or base64, chosen by length) or SRI `algo-base64`; without a prefix `algo` must be
+ * given. Errors carry Nix's messages (`hash 'x' has wrong length for hash type 'sha256'`, ...).
  */
 export function parseHash(text: string, algo?: HashAlgo): { algo: HashAlgo; bytes: Buffer } {
-  let body = text;
-  let a = algo;
-  const sri = /^(md5|sha1|sha256|sha512)-(.*)$/.exec(text);
-  const pre = /^(md5|sha1|sha256|sha512):(.*)$/.exec(text);
-  let forceB64 = false;
-  if (sri) {
-    if (a && a !== sri[1]) throw new ImgError('E_HASH', `hash '${text}' should have type '${a}'`);
-    a = sri[1] as HashAlgo;
-    body = sri[2]!;
-    forceB64 = true;
-  } else if (pre) {
-    if (a && a !== pre[1]) throw new ImgError('E_HASH', `hash '${text}' should have type '${a}'`);
-    a = pre[1] as HashAlgo;
-    body = pre[2]!;
+  let rest = text;
+  let isSRI = false;
+  let parsed: HashAlgo | undefined;
+  let sep = rest.indexOf(':');
+  if (sep < 0) {
+    sep = rest.indexOf('-');
+    if (sep >= 0) isSRI = true;
   }
-  if (!a) throw new ImgError('E_HASH', `hash '${text}' does not include a type`);
+  if (sep >= 0) {
+    parsed = parseHashAlgo(rest.slice(0, sep));
+    rest = rest.slice(sep + 1);
+  }
+  if (!parsed && !algo) {
+    throw new ImgError('E_HASH', `hash '${rest}' does not include a type, nor is the type otherwise known from context`);
+  }
+  if (parsed && algo && parsed !== algo) throw new ImgError('E_HASH', `hash '${text}' should have type '${algo}'`);
+  const a = (parsed ?? algo)!;
+  return { algo: a, bytes: parseHashBody(rest, a, isSRI) };
+}
+
+/** Nix's `Hash(rest, type, isSRI)`: the bytes of an unprefixed hash of a known algorithm. */
+export function parseHashBody(rest: string, a: HashAlgo, isSRI = false): Buffer {
   const size = HASH_SIZE[a];
-  if (!forceB64 && body.length === size * 2 && /^[0-9a-fA-F]+$/.test(body)) {
-    return { algo: a, bytes: Buffer.from(body, 'hex') };
+  if (!isSRI && rest.length === size * 2) {
+    if (!/^[0-9a-fA-F]*$/.test(rest)) throw new ImgError('E_HASH', `invalid base-16 hash '${rest}'`);
+    return Buffer.from(rest, 'hex');
   }
-  if (!forceB64 && body.length === base32Length(size)) {
-    return { algo: a, bytes: fromNixBase32(body, size) };
+  if (!isSRI && rest.length === base32Length(size)) {
+    try {
+      return fromNixBase32(rest, size);
+    } catch {
+      throw new ImgError('E_HASH', `invalid base-32 hash '${rest}'`);
+    }
   }
-  const b64len = 4 * Math.ceil(size / 3);
-  if (body.length === b64len) {
-    const bytes = Buffer.from(body, 'base64');
-    if (bytes.length === size) return { algo: a, bytes };
+  if (isSRI || rest.length === 4 * Math.ceil(size / 3)) {
+    const d = fromBase64Nix(rest);
+    if (d.length !== size) throw new ImgError('E_HASH', `invalid ${isSRI ? 'SRI' : 'base-64'} hash '${rest}'`);
+    return d;
   }
-  throw new ImgError('E_HASH', `hash '${text}' has wrong length for hash type '${a}'`);
+  throw new ImgError('E_HASH', `hash '${rest}' has wrong length for hash type '${a}'`);
+}
+
+/** Prints a hash as Nix does: base16 (hex), base32, base64, or SRI; `prefixed` adds `algo:`. */
+export function printHash(algo: HashAlgo, b: Uint8Array, base: 'base16' | 'base32' | 'base64' | 'sri', prefixed = false): string {
+  if (base === 'sri') return toSRI(algo, b);
+  const body = base === 'base16' ? toHex(b) : base === 'base32' ? toNixBase32(b) : Buffer.from(b).toString('base64');
+  return prefixed ? `${algo}:${body}` : body;
 }
