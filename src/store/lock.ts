@@ -1,0 +1,224 @@
+// store/lock: inter-process locks for a single machine, from lock files (Node has no flock).
+// A lock is a file created atomically (written under a private name, then hard-linked to the
+// lock name, which fails when it exists) holding the owner's pid and process start time. A lock
+// whose owner is dead (or whose pid was reused by another process) is stale and is broken,
+// under a short-lived "breaker" lock so two waiters never both break it. Waiting polls with
+// backoff, synchronously (Atomics.wait) or asynchronously (timers). Also: liveness of a pid, used
+// for temp dirs and temp roots. Never knows what the lock protects.
+
+import { closeSync, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { ImgError } from '../base/error.js';
+
+/** Identity of this process as written into lock files: `<pid> <start time>`. */
+export const SELF_ID = `${process.pid} ${processStartTime(process.pid) ?? 0}`;
+
+/** Locks held by this process (by lock file path), so it never waits on itself. */
+const heldHere = new Set<string>();
+
+/** Start time of a process (clock ticks since boot, /proc/<pid>/stat field 22), or undefined. */
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) is in parentheses and may contain spaces: parse after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the process written as `<pid> <start>` (see SELF_ID) is still running. */
+export function ownerAlive(owner: string): boolean {
+  const [p, s] = owner.trim().split(' ');
+  const pid = Number(p);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'EPERM') return false;
+  }
+  const start = Number(s);
+  if (!start) return true;
+  const now = processStartTime(pid);
+  return now === undefined || now === start;
+}
+
+/** Sleeps synchronously (the event loop is blocked; used only where the caller is synchronous). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readOwner(lockPath: string): string | undefined {
+  try {
+    return readFileSync(lockPath, 'latin1');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+let counter = 0;
+
+/** One attempt to create the lock file holding SELF_ID. True when created. */
+function createLockFile(lockPath: string): boolean {
+  const tmp = `${lockPath}.${process.pid}.${counter++}.new`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    writeSync(fd, SELF_ID);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, lockPath);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/**
+ * Removes `lockPath` if it still holds the dead owner `owner`, under `<lockPath>.break` so that a
+ * second waiter cannot remove a lock a third process has just created in its place.
+ */
+function breakStale(lockPath: string, owner: string): void {
+  const breaker = `${lockPath}.break`;
+  if (!createLockFile(breaker)) {
+    const b = readOwner(breaker);
+    // A breaker left by a process killed while breaking: drop it (the window is tiny).
+    if (b !== undefined && !ownerAlive(b)) {
+      try {
+        unlinkSync(breaker);
+      } catch {
+        /* someone else did */
+      }
+    }
+    return;
+  }
+  try {
+    if (readOwner(lockPath) === owner) unlinkSync(lockPath);
+  } finally {
+    unlinkSync(breaker);
+  }
+}
+
+/** One non-blocking attempt to take a lock, breaking it when stale. */
+export function tryLock(lockPath: string): boolean {
+  if (heldHere.has(lockPath)) return false;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (createLockFile(lockPath)) {
+      heldHere.add(lockPath);
+      return true;
+    }
+    const owner = readOwner(lockPath);
+    if (owner === undefined) continue; // released meanwhile: try again
+    if (ownerAlive(owner)) return false;
+    breakStale(lockPath, owner);
+  }
+  return false;
+}
+
+export interface LockWaitOptions {
+  /** Called once when the lock is busy and we start waiting (e.g. to print "waiting for lock …"). */
+  onWait?: (lockPath: string) => void;
+  /** Give up (ImgError E_STORE) after this many milliseconds; default: wait forever. */
+  timeoutMs?: number;
+}
+
+function busyError(lockPath: string): ImgError {
+  return new ImgError('E_STORE', `timed out waiting for the lock '${lockPath}'`);
+}
+
+/** Takes a lock, waiting (synchronously) while another live process holds it. */
+export function lockSync(lockPath: string, opts: LockWaitOptions = {}): FileLock {
+  if (heldHere.has(lockPath)) {
+    throw new Error(`internal error: this process already holds the lock '${lockPath}'`);
+  }
+  const t0 = Date.now();
+  let delay = 5;
+  let told = false;
+  while (!tryLock(lockPath)) {
+    if (!told) {
+      opts.onWait?.(lockPath);
+      told = true;
+    }
+    if (opts.timeoutMs !== undefined && Date.now() - t0 > opts.timeoutMs) throw busyError(lockPath);
+    sleepSync(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+  return new FileLock(lockPath);
+}
+
+/** Takes a lock, waiting (asynchronously) while another process, or this one, holds it. */
+export async function lockAsync(lockPath: string, opts: LockWaitOptions = {}): Promise<FileLock> {
+  const t0 = Date.now();
+  let delay = 5;
+  let told = false;
+  while (!tryLock(lockPath)) {
+    if (!told) {
+      opts.onWait?.(lockPath);
+      told = true;
+    }
+    if (opts.timeoutMs !== undefined && Date.now() - t0 > opts.timeoutMs) throw busyError(lockPath);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 100);
+  }
+  return new FileLock(lockPath);
+}
+
+/** True when a live process (this one included) holds the lock. */
+export function isLocked(lockPath: string): boolean {
+  if (heldHere.has(lockPath)) return true;
+  const owner = readOwner(lockPath);
+  return owner !== undefined && ownerAlive(owner);
+}
+
+export class FileLock {
+  private held = true;
+  constructor(readonly lockPath: string) {}
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    heldHere.delete(this.lockPath);
+    try {
+      if (readOwner(this.lockPath) === SELF_ID) unlinkSync(this.lockPath);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Removes stale lock files (`*.lock` of dead owners, leftovers of `createLockFile`) in a directory. */
+export function removeStaleLocks(dir: string): number {
+  let n = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const p = `${dir}/${name}`;
+    if (name.endsWith('.lock') || name.endsWith('.lock.break')) {
+      const owner = readOwner(p);
+      if (owner !== undefined && !ownerAlive(owner) && !heldHere.has(p)) {
+        breakStale(p, owner);
+        n++;
+      }
+    } else if (/\.lock(\.break)?\.(\d+)\.\d+\.new$/.test(name)) {
+      const pid = /\.(\d+)\.\d+\.new$/.exec(name)![1]!;
+      if (!ownerAlive(`${pid} 0`)) {
+        try {
+          unlinkSync(p);
+          n++;
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  return n;
+}
