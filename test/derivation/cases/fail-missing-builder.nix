@@ -1,0 +1,1 @@
+{ d = derivationStrict { name = "x"; system = "x86_64-linux"; }; }

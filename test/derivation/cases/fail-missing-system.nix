@@ -1,0 +1,1 @@
+{ d = derivationStrict { name = "x"; builder = "/bin/sh"; }; }

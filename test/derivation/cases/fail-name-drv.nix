@@ -1,0 +1,2 @@
+with import ./data/lib.nix;
+{ d = mk { name = "x.drv"; }; }

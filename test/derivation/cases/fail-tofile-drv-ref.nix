@@ -1,0 +1,3 @@
+with import ./data/lib.nix;
+let d = mk { name = "dep"; };
+in { f = builtins.toFile "x" "ref ${d}"; }
