@@ -1,0 +1,68 @@
+// syntax/parse: the front end's one entry point. Lexes (tokens.ts), parses (parser.ts, the one
+// CstParser instance) and lowers with static name resolution (lower.ts), returning the core AST
+// or every error found. The lexer and parser are built once, on first use.
+// Never throws for user errors (an internal bug is a plain Error); never evaluates.
+
+import { EOF, type IRecognitionException } from 'chevrotain';
+import { ImgError } from '../base/error.js';
+import type { SourceFile, Span } from '../base/source.js';
+import type { Expr } from './ast.js';
+import { Lowerer } from './lower.js';
+import { getParser } from './parser.js';
+import { tokenize } from './tokens.js';
+
+export interface ParseOptions {
+  /**
+   * The names bound in the outer scopes, outermost first. scopes[0] is the global scope
+   * (builtins and constants, slot i = name i); a scopedImport adds one more scope. A variable
+   * resolved there gets Var{level = distance, slot = index, global = (it is scopes[0])}.
+   */
+  scopes: readonly (readonly string[])[];
+  /** $HOME for `~/` paths (default process.env.HOME), as a byte string. */
+  home?: string;
+}
+
+export type ParseResult = { ok: true; expr: Expr } | { ok: false; errors: ImgError[] };
+
+function homeDir(): string {
+  return Buffer.from(process.env.HOME ?? '', 'utf8').toString('latin1');
+}
+
+export function parse(file: SourceFile, opts: ParseOptions): ParseResult {
+  const text = file.text;
+  // A sentinel newline lets a path at the very end of the input get its zero-width end token.
+  const lexed = tokenize(text + '\n');
+  if (lexed.errors.length > 0) {
+    return {
+      ok: false,
+      errors: lexed.errors.map((e) => new ImgError('E_LEX', e.message, spanAt(file, e.offset, e.offset + e.length))),
+    };
+  }
+  const parser = getParser();
+  parser.input = lexed.tokens;
+  const cst = parser.start();
+  if (parser.errors.length > 0) {
+    return { ok: false, errors: parser.errors.map((e) => syntaxError(file, e)) };
+  }
+  const lowerer = new Lowerer(file, { scopes: opts.scopes, home: opts.home ?? homeDir() });
+  const expr = lowerer.lowerStart(cst);
+  if (lowerer.errors.length > 0) return { ok: false, errors: lowerer.errors };
+  return { ok: true, expr };
+}
+
+function spanAt(file: SourceFile, start: number, end: number): Span {
+  const len = file.text.length;
+  const s = Math.min(start, len);
+  return { file, start: s, end: Math.max(s, Math.min(end, len)) };
+}
+
+function syntaxError(file: SourceFile, e: IRecognitionException): ImgError {
+  const t = e.token;
+  let start = file.text.length;
+  let end = start;
+  if (t.tokenType !== EOF && !Number.isNaN(t.startOffset)) {
+    start = t.startOffset;
+    end = t.startOffset + t.image.length;
+  }
+  return new ImgError('E_PARSE', `syntax error, ${e.message}`, spanAt(file, start, end));
+}

@@ -1,0 +1,496 @@
+// syntax/parser: the Chevrotain CstParser for the whole Nix grammar — grammar only, no embedded
+// actions; one instance per process, reused for every parse. Operator precedence is encoded in
+// one rule per level (loosest first), as Nix 2.8's bison precedences decide it. The rule names
+// are the production names of grammar/nix.ebnf.
+// Never builds AST nodes, resolves names or evaluates; never throws for user input.
+
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+
+/** How many times a parser was built in this process (a test checks it stays at one). */
+export let parserBuilds = 0;
+
+function describe(t: IToken): string {
+  if (t.tokenType === EOF) return 'end of file';
+  const label = t.tokenType.LABEL ?? t.tokenType.name;
+  if (label.startsWith("'") || label === "''") return label;
+  if (t.tokenType === T.PathEnd) return 'end of path';
+  const img = t.image.length > 30 ? `${t.image.slice(0, 30)}…` : t.image;
+  return `${label} '${img}'`;
+}
+
+function tokenName(t: TokenType): string {
+  if (t === EOF) return 'end of file';
+  return t.LABEL ?? t.name;
+}
+
+function expecting(paths: TokenType[][][] | TokenType[][]): string {
+  const names: string[] = [];
+  const add = (t: TokenType | undefined) => {
+    if (!t) return;
+    const n = tokenName(t);
+    if (!names.includes(n)) names.push(n);
+  };
+  for (const p of paths as unknown[]) {
+    if (Array.isArray(p) && Array.isArray(p[0])) for (const q of p as TokenType[][]) add(q[0]);
+    else add((p as TokenType[])[0]);
+  }
+  if (names.length === 0) return '';
+  if (names.length > 8) return '';
+  const last = names.pop()!;
+  return `, expecting ${names.length ? `${names.join(', ')} or ${last}` : last}`;
+}
+
+const errorMessages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual }) {
+    return `unexpected ${describe(actual)}, expecting ${tokenName(expected)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `unexpected ${describe(firstRedundant)}, expecting end of file`;
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual }) {
+    return `unexpected ${describe(actual[0]!)}${expecting(expectedPathsPerAlt)}`;
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, actual }) {
+    return `unexpected ${describe(actual[0]!)}${expecting(expectedIterationPaths)}`;
+  },
+};
+
+export class NixParser extends CstParser {
+  constructor(validate: boolean) {
+    super(T.allTokens, {
+      recoveryEnabled: false,
+      nodeLocationTracking: 'onlyOffset',
+      maxLookahead: 2,
+      skipValidations: !validate,
+      errorMessageProvider: errorMessages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  /** `{` starts a function's formals (not an attribute set), or an identifier is a parameter. */
+  private lambdaAhead(): boolean {
+    const t1 = this.LA(1).tokenType;
+    const t2 = this.LA(2).tokenType;
+    if (t1 === T.Identifier) return t2 === T.Colon || t2 === T.At;
+    if (t1 !== T.LCurly) return false;
+    if (t2 === T.Ellipsis) return true;
+    const t3 = this.LA(3).tokenType;
+    if (t2 === T.RCurly) return t3 === T.Colon || t3 === T.At;
+    if (t2 === T.Identifier) {
+      if (t3 === T.Comma || t3 === T.Question) return true;
+      if (t3 === T.RCurly) {
+        const t4 = this.LA(4).tokenType;
+        return t4 === T.Colon || t4 === T.At;
+      }
+    }
+    return false;
+  }
+
+  /** The whole input: one expression. */
+  public start = this.RULE('start', () => {
+    this.SUBRULE(this.expr);
+  });
+
+  public expr = this.RULE('expr', () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        { GATE: () => this.lambdaAhead(), ALT: () => this.SUBRULE(this.lambda) },
+        { ALT: () => this.SUBRULE(this.assertExpr) },
+        { ALT: () => this.SUBRULE(this.withExpr) },
+        { GATE: () => this.LA(2).tokenType !== T.LCurly, ALT: () => this.SUBRULE(this.letExpr) },
+        { ALT: () => this.SUBRULE(this.ifExpr) },
+        { ALT: () => this.SUBRULE(this.implExpr) },
+      ],
+    });
+  });
+
+  public lambda = this.RULE('lambda', () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+        {
+          GATE: () => this.LA(2).tokenType === T.Colon,
+          ALT: () => {
+            this.CONSUME(T.Identifier);
+          },
+        },
+        {
+          GATE: () => this.LA(2).tokenType === T.At,
+          ALT: () => {
+            this.CONSUME2(T.Identifier);
+            this.CONSUME(T.At);
+            this.SUBRULE(this.formals);
+          },
+        },
+        {
+          ALT: () => {
+            this.SUBRULE2(this.formals);
+            this.OPTION(() => {
+              this.CONSUME2(T.At);
+              this.CONSUME3(T.Identifier);
+            });
+          },
+        },
+      ],
+    });
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expr);
+  });
+
+  public formals = this.RULE('formals', () => {
+    this.CONSUME(T.LCurly);
+    this.OPTION(() => this.SUBRULE(this.formalList));
+    this.CONSUME(T.RCurly);
+  });
+
+  /** `a, b ? 1, ...` — a trailing comma is allowed, `...` only last. */
+  public formalList = this.RULE('formalList', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Ellipsis) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.formal);
+          this.OPTION(() => {
+            this.CONSUME(T.Comma);
+            this.OPTION2(() => this.SUBRULE(this.formalList));
+          });
+        },
+      },
+    ]);
+  });
+
+  public formal = this.RULE('formal', () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Question);
+      this.SUBRULE(this.expr);
+    });
+  });
+
+  public assertExpr = this.RULE('assertExpr', () => {
+    this.CONSUME(T.KwAssert);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.Semi);
+    this.SUBRULE2(this.expr);
+  });
+
+  public withExpr = this.RULE('withExpr', () => {
+    this.CONSUME(T.KwWith);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.Semi);
+    this.SUBRULE2(this.expr);
+  });
+
+  public letExpr = this.RULE('letExpr', () => {
+    this.CONSUME(T.KwLet);
+    this.SUBRULE(this.binds);
+    this.CONSUME(T.KwIn);
+    this.SUBRULE(this.expr);
+  });
+
+  public ifExpr = this.RULE('ifExpr', () => {
+    this.CONSUME(T.KwIf);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.KwThen);
+    this.SUBRULE2(this.expr);
+    this.CONSUME(T.KwElse);
+    this.SUBRULE3(this.expr);
+  });
+
+  // ---- operators, loosest first ---------------------------------------------------------------
+  /** `->`, right-associative. */
+  public implExpr = this.RULE('implExpr', () => {
+    this.SUBRULE(this.orExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Impl);
+      this.SUBRULE(this.implExpr);
+    });
+  });
+
+  public orExpr = this.RULE('orExpr', () => {
+    this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      this.CONSUME(T.OrOp);
+      this.SUBRULE2(this.andExpr);
+    });
+  });
+
+  public andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.eqExpr);
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.eqExpr);
+    });
+  });
+
+  /** `==` `!=`, non-associative. */
+  public eqExpr = this.RULE('eqExpr', () => {
+    this.SUBRULE(this.cmpExpr);
+    this.OPTION(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Eq) }, { ALT: () => this.CONSUME(T.Neq) }]);
+      this.SUBRULE2(this.cmpExpr);
+    });
+  });
+
+  /** `<` `>` `<=` `>=`, non-associative. */
+  public cmpExpr = this.RULE('cmpExpr', () => {
+    this.SUBRULE(this.updateExpr);
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Lt) },
+        { ALT: () => this.CONSUME(T.Gt) },
+        { ALT: () => this.CONSUME(T.Leq) },
+        { ALT: () => this.CONSUME(T.Geq) },
+      ]);
+      this.SUBRULE2(this.updateExpr);
+    });
+  });
+
+  /** `//`, right-associative. */
+  public updateExpr = this.RULE('updateExpr', () => {
+    this.SUBRULE(this.addExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Update);
+      this.SUBRULE(this.updateExpr);
+    });
+  });
+
+  public addExpr = this.RULE('addExpr', () => {
+    this.SUBRULE(this.mulExpr);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.mulExpr);
+    });
+  });
+
+  public mulExpr = this.RULE('mulExpr', () => {
+    this.SUBRULE(this.concatExpr);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.SUBRULE2(this.concatExpr);
+    });
+  });
+
+  /** `++`, right-associative. */
+  public concatExpr = this.RULE('concatExpr', () => {
+    this.SUBRULE(this.hasAttrExpr);
+    this.OPTION(() => {
+      this.CONSUME(T.Concat);
+      this.SUBRULE(this.concatExpr);
+    });
+  });
+
+  /**
+   * `e ? a.b`, chaining to the left. A `!` operand binds looser than `+` (its operand is an
+   * addExpr), wherever it appears, as bison's %prec NOT decides.
+   */
+  public hasAttrExpr = this.RULE('hasAttrExpr', () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.notExpr) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.negExpr);
+          this.MANY(() => {
+            this.CONSUME(T.Question);
+            this.SUBRULE(this.attrpath);
+          });
+        },
+      },
+    ]);
+  });
+
+  public notExpr = this.RULE('notExpr', () => {
+    this.CONSUME(T.Bang);
+    this.SUBRULE(this.addExpr);
+  });
+
+  /** Unary minus binds tightest of the operators: `-f x` is `-(f x)`. */
+  public negExpr = this.RULE('negExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.OR2([{ ALT: () => this.SUBRULE(this.notExpr) }, { ALT: () => this.SUBRULE(this.negExpr) }]);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.appExpr) },
+    ]);
+  });
+
+  public appExpr = this.RULE('appExpr', () => {
+    this.SUBRULE(this.selectExpr);
+    this.MANY(() => this.SUBRULE2(this.selectExpr));
+  });
+
+  /** `e.a.b`, `e.a.b or d`, and the legacy `f or` (a call of `f` with the variable `or`). */
+  public selectExpr = this.RULE('selectExpr', () => {
+    this.SUBRULE(this.simpleExpr);
+    this.OPTION(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            this.SUBRULE(this.attrpath);
+            this.OPTION2(() => {
+              this.CONSUME(T.KwOr);
+              this.SUBRULE(this.selectExpr);
+            });
+          },
+        },
+        { ALT: () => this.CONSUME2(T.KwOr) },
+      ]);
+    });
+  });
+
+  public simpleExpr = this.RULE('simpleExpr', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.Int) },
+      { ALT: () => this.CONSUME(T.Float) },
+      { ALT: () => this.SUBRULE(this.string) },
+      { ALT: () => this.SUBRULE(this.indString) },
+      { ALT: () => this.SUBRULE(this.path) },
+      { ALT: () => this.CONSUME(T.SPath) },
+      { ALT: () => this.CONSUME(T.Uri) },
+      { ALT: () => this.SUBRULE(this.parens) },
+      { ALT: () => this.SUBRULE(this.legacyLet) },
+      { ALT: () => this.SUBRULE(this.recAttrs) },
+      { ALT: () => this.SUBRULE(this.attrs) },
+      { ALT: () => this.SUBRULE(this.list) },
+    ]);
+  });
+
+  public parens = this.RULE('parens', () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.RParen);
+  });
+
+  /** `let { …; body = e; }` means `(rec { … }).body`. */
+  public legacyLet = this.RULE('legacyLet', () => {
+    this.CONSUME(T.KwLet);
+    this.CONSUME(T.LCurly);
+    this.SUBRULE(this.binds);
+    this.CONSUME(T.RCurly);
+  });
+
+  public recAttrs = this.RULE('recAttrs', () => {
+    this.CONSUME(T.KwRec);
+    this.CONSUME(T.LCurly);
+    this.SUBRULE(this.binds);
+    this.CONSUME(T.RCurly);
+  });
+
+  public attrs = this.RULE('attrs', () => {
+    this.CONSUME(T.LCurly);
+    this.SUBRULE(this.binds);
+    this.CONSUME(T.RCurly);
+  });
+
+  /** List items are selects: `[ f x ]` has two items. */
+  public list = this.RULE('list', () => {
+    this.CONSUME(T.LBracket);
+    this.MANY(() => this.SUBRULE(this.selectExpr));
+    this.CONSUME(T.RBracket);
+  });
+
+  public binds = this.RULE('binds', () => {
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.SUBRULE(this.inherit) }, { ALT: () => this.SUBRULE(this.binding) }]);
+    });
+  });
+
+  public binding = this.RULE('binding', () => {
+    this.SUBRULE(this.attrpath);
+    this.CONSUME(T.Assign);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.Semi);
+  });
+
+  public inherit = this.RULE('inherit', () => {
+    this.CONSUME(T.KwInherit);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.SUBRULE(this.expr);
+      this.CONSUME(T.RParen);
+    });
+    this.MANY(() => this.SUBRULE(this.attrName));
+    this.CONSUME(T.Semi);
+  });
+
+  public attrpath = this.RULE('attrpath', () => {
+    this.SUBRULE(this.attrName);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.SUBRULE2(this.attrName);
+    });
+  });
+
+  public attrName = this.RULE('attrName', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.KwOr) },
+      { ALT: () => this.SUBRULE(this.string) },
+      { ALT: () => this.SUBRULE(this.interp) },
+    ]);
+  });
+
+  /** `${ e }` in attribute names, strings and paths. */
+  public interp = this.RULE('interp', () => {
+    this.CONSUME(T.DollarCurly);
+    this.SUBRULE(this.expr);
+    this.CONSUME(T.RCurly);
+  });
+
+  public string = this.RULE('string', () => {
+    this.CONSUME(T.StrOpen);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.StrChunk) }, { ALT: () => this.SUBRULE(this.interp) }]);
+    });
+    this.CONSUME(T.StrClose);
+  });
+
+  public indString = this.RULE('indString', () => {
+    this.CONSUME(T.IndOpen);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.IndChunk) },
+        { ALT: () => this.CONSUME(T.IndEscQuotes) },
+        { ALT: () => this.CONSUME(T.IndEscDollar) },
+        { ALT: () => this.CONSUME(T.IndEscChar) },
+        { ALT: () => this.CONSUME(T.IndDollar) },
+        { ALT: () => this.CONSUME(T.IndQuote) },
+        { ALT: () => this.SUBRULE(this.interp) },
+      ]);
+    });
+    this.CONSUME(T.IndClose);
+  });
+
+  /** A path literal; text after its first token needs an interpolation before it (as in Nix). */
+  public path = this.RULE('path', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Path) }, { ALT: () => this.CONSUME(T.HPath) }]);
+    this.OPTION(() => {
+      this.OPTION2(() => this.CONSUME(T.PathFragment));
+      this.SUBRULE(this.interp);
+      this.MANY(() => {
+        this.OR2([{ ALT: () => this.CONSUME2(T.PathFragment) }, { ALT: () => this.SUBRULE2(this.interp) }]);
+      });
+    });
+    this.CONSUME(T.PathEnd);
+  });
+}
+
+let parser: NixParser | undefined;
+
+/** The one parser of the process, built on first use (`validate` runs Chevrotain's checks). */
+export function getParser(validate = false): NixParser {
+  if (!parser) {
+    parserBuilds++;
+    parser = new NixParser(validate);
+  }
+  return parser;
+}
+
+export type { CstNode, IToken };
