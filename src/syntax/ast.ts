@@ -65,7 +65,12 @@ export interface StrLit extends Base {
   readonly kind: 'Str';
   readonly value: string;
 }
-/** A path literal, already absolute and canonical (`.`/`..` resolved, no trailing slash). */
+/**
+ * A path literal, already absolute and canonical (`.`/`..` resolved, no trailing slash). Two
+ * exceptions copied from Nix 2.8: a `~/…` path is $HOME followed by the literal text, not
+ * canonicalised (`~/a/../b` stays so); and the first part of an interpolated path keeps its
+ * trailing slash (`./a/${x}` starts with Path "/dir/a/"), the evaluator canonicalises the result.
+ */
 export interface PathLit extends Base {
   readonly kind: 'Path';
   readonly value: string;
@@ -73,7 +78,9 @@ export interface PathLit extends Base {
 /**
  * An interpolated string or path: the parts are concatenated. `isPath` when the first part is a
  * path literal (`./a/${x}`), so the result is a path; otherwise every part is coerced to a
- * string (Nix's ExprConcatStrings with forceString).
+ * string (Nix's ExprConcatStrings with forceString). `parts` may be empty (`''''` gives an
+ * Interp with no parts, as Nix 2.8 does): the result is then "". A one-part Interp (`"${x}"`)
+ * still coerces its part to a string.
  */
 export interface Interp extends Base {
   readonly kind: 'Interp';
@@ -129,7 +136,11 @@ export interface Binding {
   /** Span of the attribute name, for errors and unsafeGetAttrPos. */
   readonly span: Span;
 }
-/** `{ ${name} = value; }` — evaluated after the static attributes, in the enclosing scope. */
+/**
+ * `{ ${name} = value; }` — evaluated after the static attributes, in the enclosing scope; for a
+ * `rec` set (as in Nix 2.8) both `name` and `value` are resolved in, and must be evaluated in,
+ * the set's own Env (they see its static attributes; the dynamic names are never in scope).
+ */
 export interface DynamicBinding {
   readonly name: Expr;
   readonly value: Expr;
