@@ -1,0 +1,300 @@
+// Writes the goldens of test/eval-lib/ (`<module>.golden.json`) from the real Nix 2.8: the
+// cases are listed here (hand-picked, generated from a fixed seed, or extracted from the
+// conformance corpus by letting Nix trace the arguments the corpus passes to a builtin), and
+// every expected output is what nix-instantiate answered. Never edit a golden by hand.
+//
+//   node --import tsx test/eval-lib/gen-goldens.ts [module...]
+//
+// writes the goldens that are missing; with UPDATE_GOLDEN=1 it rewrites them all.
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHARED } from '../helpers/tools.js';
+import { evalJSONBatch, nixString, runNix } from './nix-oracle.js';
+
+const HERE = import.meta.dirname;
+const CORPUS = join(SHARED, 'conformance', 'nix-lang');
+
+/** A small deterministic PRNG (mulberry32), so generated cases are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function writeGolden(name: string, data: unknown): void {
+  const file = join(HERE, `${name}.golden.json`);
+  writeFileSync(file, JSON.stringify(data, null, 1) + '\n');
+  console.log(`wrote ${file}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// regex: builtins.match / builtins.split
+
+type RegexCase = { fn: 'match' | 'split'; re: string; s: string; from: string };
+
+/** The (fn, pattern, subject) triples a corpus file passes to match/split, traced by Nix. */
+function corpusRegexCases(file: string): RegexCase[] {
+  const expr = `
+    let
+      wrap = f: p: s: builtins.trace (builtins.toJSON [ f p s ])
+        ((if f == "match" then builtins.match else builtins.split) p s);
+      b = builtins // { match = wrap "match"; split = wrap "split"; };
+    in scopedImport { builtins = b; } ${join(CORPUS, file)}`;
+  const r = runNix(expr);
+  const out: RegexCase[] = [];
+  for (const line of r.stderr.split('\n')) {
+    if (!line.startsWith('trace: ')) continue;
+    const [fn, re, s] = JSON.parse(line.slice(7)) as ['match' | 'split', string, string];
+    out.push({ fn, re, s, from: file });
+  }
+  if (out.length === 0) throw new Error(`no regex calls traced from ${file}:\n${r.stderr}`);
+  return out;
+}
+
+const HAND_REGEX: [string, string[]][] = [
+  // alternation: longest of the alternatives in search mode, first found in match mode
+  ['a|ab', ['a', 'ab', 'abc', 'xabx', '']],
+  ['ab|a', ['a', 'ab', 'abc']],
+  ['(a|ab)(c|bcd)(d*)', ['abcd', 'abcde', 'xabcdy']],
+  ['(a|ab)(bcd|c)?(.*)', ['abcd', 'abcdx']],
+  ['(a*)(ab)*b*', ['aabb', 'ab']],
+  ['(ab|a)(bc|c)?', ['abc', 'abcabc']],
+  ['x(a|ab|abc)', ['xabc', 'xab', 'xabcxa']],
+  ['(a|b|c|)+', ['abcabc', '']],
+  ['(|a)+', ['a', 'aa', '']],
+  ['(a|)+', ['a', 'aa', '']],
+  ['(a*)*', ['', 'b', 'aaa', 'aab']],
+  ['(a*)+', ['', 'b', 'aaa']],
+  ['(a*|b)*', ['ab', 'ba', 'aabba']],
+  ['((a)|b)*', ['ab', 'ba', 'abb']],
+  ['((a)|(b))*', ['ab', 'ba', 'abab']],
+  ['(a(b)?)+', ['aba', 'aab', 'ab']],
+  ['(a)(b)?(c)?', ['a', 'ab', 'ac', 'abc']],
+  ['(a){0}b', ['b', 'ab']],
+  ['((a)|b){2}', ['ab', 'ba']],
+  ['(.+)+(.+)', ['17.0.14+7', 'ab']],
+  ['(.*)(.*)', ['abc', '']],
+  ['(.*)\\.(.*)', ['a.b.c', 'abc']],
+  ['(a+)(a*)', ['aaa']],
+  ['a*?', ['aaa']],
+  ['a+?', ['aaa']],
+  ['a**', ['aaa', '']],
+  ['a{2}{3}', ['aaaaaa', 'aaaa']],
+  ['a{1,2}?', ['a', 'aaa']],
+  ['a{2,}', ['a', 'aa', 'aaaaa']],
+  ['a{0,}', ['', 'aaa']],
+  ['a{0,0}', ['', 'a']],
+  ['a{3}', ['aaa', 'aa']],
+  ['(ab){1,3}', ['ab', 'ababab', 'abababab', 'xababx']],
+  ['a{010}', ['aaaaaaaaaa', 'aaaaaaaaa']],
+  ['a{0}', ['', 'a']],
+  // anchors
+  ['^a', ['a', 'ba', 'aa']],
+  ['a$', ['a', 'ab', 'aa']],
+  ['^', ['', 'ab']],
+  ['$', ['', 'ab']],
+  ['^$', ['', 'a']],
+  ['x^', ['x']],
+  ['a$b', ['ab']],
+  ['(^a)', ['a', 'aa']],
+  ['(^|x)a', ['a', 'xa', 'aa', 'axa']],
+  ['a(b|$)', ['ab', 'a', 'aab']],
+  ['^a*', ['aab', 'baa']],
+  ['b*^', ['', 'b']],
+  // empty matches in split
+  ['', ['', 'abc']],
+  ['x*', ['', 'abc', 'xax']],
+  ['(x*)', ['abc', 'xaxx']],
+  ['(a*)', ['baac']],
+  ['a*|b', ['abc', 'bab', 'cbc']],
+  ['b|a*', ['abc', 'bab', 'cbc']],
+  ['(|b)', ['abc', 'bbb']],
+  ['()', ['', 'ab']],
+  ['()|b', ['ab', 'bb']],
+  // brackets
+  ['[]a]*', [']a', 'a]b']],
+  ['[^]a]*', ['bc', 'b]']],
+  ['[a-]*', ['a-', '-b']],
+  ['[-a]*', ['a-']],
+  ['[--0]*', ['-./0', '1']],
+  ['[a-c]', ['a', 'b', 'd', '-']],
+  ['[[.a.]-c]', ['b', 'd']],
+  ['[[.hyphen.]]', ['-', 'h']],
+  ['[[.space.][.tab.]]+', [' \t ', 'a']],
+  ['[[.left-square-bracket.][.right-square-bracket.]]+', ['[]', 'a']],
+  ['[[=a=]]*', ['aAa', 'b']],
+  ['[[=A=]]', ['a', 'A']],
+  ['[[=space=]]', [' ', 'a']],
+  ['[[:alpha:]]+', ['abcXYZ', 'a1', '\xc3\xa9', '\xe9']],
+  ['[[:ALPHA:]]+', ['abc']],
+  ['[[:Alnum:]]+', ['abc123']],
+  ['[[:w:]]+', ['a_1', 'a-1']],
+  ['[[:d:]]+', ['123', 'a']],
+  ['[[:s:]]+', [' \t\n\r\v\f', 'a']],
+  ['[[:W:]]*', ['aA_1']],
+  ['[[:blank:]]+', [' \t', '\n']],
+  ['[[:cntrl:]]+', ['\x01\x1f\x7f', ' ']],
+  ['[[:graph:]]+', ['!~', ' ']],
+  ['[[:print:]]+', [' ~', '\x7f']],
+  ['[[:punct:]]+', ['!/:@[`{~', 'a']],
+  ['[[:upper:]]+', ['ABC', 'abc']],
+  ['[[:lower:]]+', ['abc', 'ABC']],
+  ['[[:xdigit:]]+', ['09afAF', 'g']],
+  ['[[:space:][:digit:]]+', [' 1 2', 'a']],
+  ['[^[:space:]]+', ['abc', 'a b']],
+  ['[\\]', ['\\']],
+  ['[\\.]+', ['\\.', 'a']],
+  ['[.]', ['.', 'a']],
+  ['[$^]+', ['$^', 'a']],
+  ['[[]', ['[']],
+  ['[a[]+', ['a[', 'b']],
+  ['[\x80-\xff]+', ['\xc3\xa9', 'a']],
+  ['[^a]', ['\xe9', 'a']],
+  ['.', ['\n', '\xff', '']],
+  ['[a-a]', ['a']],
+  // escapes
+  ['\\.', ['.', 'a']],
+  ['\\*', ['*']],
+  ['\\{', ['{']],
+  ['\\(\\)', ['()']],
+  ['\\[', ['[']],
+  ['\\\\', ['\\']],
+  ['\\^\\$', ['^$']],
+  ['\\|', ['|']],
+  ['\\?\\+', ['?+']],
+  ['}', ['}']],
+  [']', [']']],
+  ['a}', ['a}']],
+  // bytes
+  ['\xc3\xa9+', ['\xc3\xa9\xc3\xa9', '\xc3\xa9\xa9']],
+  ['(.)(.)', ['\xc3\xa9']],
+  ['\n', ['\n']],
+  ['a\nb|c', ['a\nb', 'c']],
+  // invalid patterns
+  ['\\d', ['d']],
+  ['\\]', [']']],
+  ['\\}', ['}']],
+  ['\\/', ['/']],
+  ['\\n', ['n']],
+  ['\\1', ['1']],
+  ['a\\', ['a']],
+  ['(.*', ['']],
+  ['f(o*o', ['1foo2']],
+  ['a)', ['a)']],
+  [')', [')']],
+  ['[', ['[']],
+  ['[a', ['a']],
+  ['[]', [']']],
+  ['[^]', [']']],
+  ['[a-c-e]', ['d']],
+  ['[c-a]', ['b']],
+  ['[a-\xff]', ['a']],
+  ['[ -\xe9]', [' ']],
+  ['[[:alpha:]-z]', ['d']],
+  ['[a-[:alpha:]]', ['a']],
+  ['[[:foo:]]', ['a']],
+  ['[[:alpha:]', ['a']],
+  ['[[:alpha]]', ['a']],
+  ['[[.0.]]', ['0']],
+  ['[[.ab.]]', ['a']],
+  ['[[=ab=]]', ['a']],
+  ['[[.a', ['a']],
+  ['*a', ['a']],
+  ['+a', ['a']],
+  ['?', ['a']],
+  ['^*', ['']],
+  ['$*', ['']],
+  ['a|*', ['a']],
+  ['(*a)', ['a']],
+  ['{1}', ['a']],
+  ['a{', ['a']],
+  ['a{1', ['a']],
+  ['a{1,', ['a']],
+  ['a{,3}', ['aa']],
+  ['a{2,1}', ['a']],
+  ['a{ 1}', ['a']],
+  ['a{1}}', ['a}']],
+  ['a{x}', ['a']],
+  ['a{100000}', ['a']],
+  ['(a{1000}){100}', ['a']],
+  ['a{10000}', ['a']],
+  ['(ab){33333}', ['ab']],
+  ['(ab){33334}', ['ab']],
+  ['a{49999}', ['a']],
+  ['a{50000}', ['a']],
+  ['a{0,49998}', ['a']],
+  ['a{0,49999}', ['a']],
+];
+
+/** Random small patterns over a few atoms, and subjects over the same alphabet. */
+function randomRegexCases(n: number): RegexCase[] {
+  const rnd = prng(20260415);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const atoms = ['a', 'b', 'c', '.', '[ab]', '[^a]', '[[:alpha:]]', '()', '(a)', '(b)', '^', '$', '\\.'];
+  const quants = ['', '', '', '*', '+', '?', '{2}', '{0,2}', '{1,}'];
+  const gen = (depth: number): string => {
+    const parts: string[] = [];
+    const len = 1 + Math.floor(rnd() * 3);
+    for (let i = 0; i < len; i++) {
+      let atom = depth > 0 && rnd() < 0.3 ? `(${gen(depth - 1)})` : pick(atoms);
+      if (atom !== '^' && atom !== '$') atom += pick(quants);
+      parts.push(atom);
+    }
+    let s = parts.join('');
+    if (rnd() < 0.3) s += '|' + gen(depth - 1 < 0 ? 0 : depth - 1);
+    return s;
+  };
+  const out: RegexCase[] = [];
+  for (let i = 0; i < n; i++) {
+    const re = gen(2);
+    const sLen = Math.floor(rnd() * 8);
+    let s = '';
+    for (let j = 0; j < sLen; j++) s += pick(['a', 'b', 'c', '.', 'a', 'b']);
+    out.push({ fn: rnd() < 0.5 ? 'match' : 'split', re, s, from: 'random' });
+  }
+  return out;
+}
+
+function genRegex(): void {
+  const cases: RegexCase[] = [];
+  for (const f of [
+    'eval-okay-regex-match.nix',
+    'eval-okay-regex-split.nix',
+    'master/eval-okay-regex-match.nix',
+    'master/eval-okay-regex-match2.nix',
+    'master/eval-okay-regex-split.nix',
+    'master/eval-fail-match-3.nix',
+    'master/eval-fail-split-3.nix',
+  ])
+    cases.push(...corpusRegexCases(f));
+  for (const [re, inputs] of HAND_REGEX)
+    for (const s of inputs) for (const fn of ['match', 'split'] as const) cases.push({ fn, re, s, from: 'hand' });
+  cases.push(...randomRegexCases(600));
+  const outcomes = evalJSONBatch(cases.map((c) => `builtins.${c.fn} ${nixString(c.re)} ${nixString(c.s)}`));
+  writeGolden(
+    'regex',
+    cases.map((c, i) => ({ ...c, ...outcomes[i] })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const GENERATORS: Record<string, () => void> = {
+  regex: genRegex,
+};
+
+const wanted = process.argv.slice(2);
+for (const [name, gen] of Object.entries(GENERATORS)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  if (process.env.UPDATE_GOLDEN !== '1' && existsSync(join(HERE, `${name}.golden.json`))) {
+    console.log(`${name}.golden.json exists (UPDATE_GOLDEN=1 to rewrite)`);
+    continue;
+  }
+  gen();
+}
+
