@@ -105,4 +105,23 @@ test('fod-empty-hash: the warning Nix prints', () => {
   assert.equal(r.warnings.join('\n') + '\n', readFileSync(join(dir, 'warnings.txt'), 'utf8'));
 });
 
+test('deps-drvpath: a `=drvPath` context brings in the whole closure, as Nix did', () => {
+  const dir = join(GOLDEN, 'deps-drvpath');
+  const drvs = new Map(
+    readdirSync(join(dir, 'drvs')).map((f) => [`/nix/store/${f}`, parseDerivationFile(`/nix/store/${f}`, readFileSync(join(dir, 'drvs', f)))]),
+  );
+  const info = JSON.parse(readFileSync(join(dir, 'paths.json'), 'utf8')) as Record<string, { references: string[] }>;
+  const [cPath, c] = [...drvs].find(([p]) => p.endsWith('-c.drv'))!;
+  const bPath = [...drvs.keys()].find((p) => p.endsWith('-b.drv'))!;
+  const env = new Map(c.env);
+  env.delete('out');
+  const read = (p: string) => drvs.get(p)!;
+  const r = derivationStrict(
+    { name: 'c', env, args: c.args, builder: c.builder, system: c.platform, context: [`=${bPath}`] },
+    { hashes: new DrvHashes(read), readDerivation: read, queryReferences: (q) => info[q]!.references },
+  );
+  assert.is(r.drvPath, cPath);
+  assert.is(r.aterm, readFileSync(join(dir, 'drvs', cPath.slice('/nix/store/'.length)), 'latin1'));
+});
+
 test.run();
