@@ -29,7 +29,8 @@ export function listCases(): string[] {
     .sort();
 }
 
-const SUMMARISE = `
+/** The Nix function applied to each case to print its value as stable JSON (used by the evaluator tests too). */
+export const SUMMARISE = `
 let
   summarise = v:
     if builtins.isAttrs v then
