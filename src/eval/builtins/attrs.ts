@@ -1,0 +1,153 @@
+// eval/builtins/attrs: attribute-set functions (attrNames, mapAttrs, listToAttrs, zipAttrsWith,
+// functionArgs, …). Results iterate in bytewise name order where Nix's do. Never does IO.
+
+import { ImgError } from '../../base/error.js';
+import type { Span } from '../../base/source.js';
+import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, lazyCall2 } from '../ops.js';
+import { Attrs, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
+
+export const ATTR_BUILTINS: BuiltinDef[] = [
+  { name: 'attrNames', arity: 1, doc: 'attrNames set: the names of the attributes, sorted.', impl: (_st, span, a) => forceAttrs(a, span).names().slice() },
+  {
+    name: 'attrValues',
+    arity: 1,
+    doc: 'attrValues set: the values of the attributes, in the order of their sorted names.',
+    impl: (_st, span, a) => {
+      const s = forceAttrs(a, span);
+      return s.names().map((n) => s.m.get(n)!);
+    },
+  },
+  {
+    name: 'getAttr',
+    arity: 2,
+    doc: 'getAttr name set: set.${name}; an error if missing.',
+    impl: (_st, span, n, a) => {
+      const name = forceStringNoCtx(n, span);
+      const s = forceAttrs(a, span);
+      const x = s.m.get(name);
+      if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, span);
+      return force(x);
+    },
+  },
+  {
+    name: 'hasAttr',
+    arity: 2,
+    doc: 'hasAttr name set: true if set has an attribute called name.',
+    impl: (_st, span, n, a) => {
+      const name = forceStringNoCtx(n, span);
+      return forceAttrs(a, span).m.has(name);
+    },
+  },
+  {
+    name: 'removeAttrs',
+    arity: 2,
+    doc: 'removeAttrs set names: set without the listed attributes (missing names are ignored).',
+    impl: (_st, span, a, l) => {
+      const s = forceAttrs(a, span);
+      const names = forceList(l, span);
+      const m = new Map(s.m);
+      for (const n of names) m.delete(forceStringNoCtx(n, span));
+      return new Attrs(m, s.pos);
+    },
+  },
+  {
+    name: 'listToAttrs',
+    arity: 1,
+    doc: 'listToAttrs [ { name; value; } … ]: a set from name/value pairs; the first occurrence of a name wins.',
+    impl: (_st, span, l) => {
+      const m = new Map<string, Lazy>();
+      for (const e of forceList(l, span)) {
+        const a = forceAttrs(e, span);
+        const n = a.m.get('name');
+        if (n === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing`, span);
+        const name = forceStringNoCtx(n, span);
+        if (m.has(name)) continue;
+        const v = a.m.get('value');
+        if (v === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing`, span);
+        m.set(name, v);
+      }
+      return new Attrs(m);
+    },
+  },
+  {
+    name: 'mapAttrs',
+    arity: 2,
+    doc: 'mapAttrs f set: { name = f name value; } for every attribute, lazily.',
+    impl: (_st, span, f, a) => {
+      const s = forceAttrs(a, span);
+      const m = new Map<string, Lazy>();
+      for (const [k, v] of s.m) m.set(k, lazyCall2(f, k, v));
+      return new Attrs(m, s.pos);
+    },
+  },
+  {
+    name: 'intersectAttrs',
+    arity: 2,
+    doc: 'intersectAttrs e1 e2: the attributes of e2 whose names are in e1.',
+    impl: (_st, span, a, b) => {
+      const x = forceAttrs(a, span);
+      const y = forceAttrs(b, span);
+      const m = new Map<string, Lazy>();
+      if (x.m.size < y.m.size) {
+        for (const k of x.m.keys()) {
+          const v = y.m.get(k);
+          if (v !== undefined) m.set(k, v);
+        }
+      } else for (const [k, v] of y.m) if (x.m.has(k)) m.set(k, v);
+      return new Attrs(m, y.pos);
+    },
+  },
+  {
+    name: 'catAttrs',
+    arity: 2,
+    doc: 'catAttrs name list: the values of attribute name in the sets of list that have it.',
+    impl: (_st, span, n, l) => {
+      const name = forceStringNoCtx(n, span);
+      const out: Lazy[] = [];
+      for (const e of forceList(l, span)) {
+        const v = forceAttrs(e, span).m.get(name);
+        if (v !== undefined) out.push(v);
+      }
+      return out;
+    },
+  },
+  {
+    name: 'zipAttrsWith',
+    arity: 2,
+    doc: 'zipAttrsWith f sets: { name = f name [ values of name in each set, in order ]; }.',
+    impl: (_st, span, f, l) => {
+      const groups = new Map<string, Lazy[]>();
+      for (const e of forceList(l, span)) {
+        const s = forceAttrs(e, span);
+        for (const [k, v] of s.m) {
+          const g = groups.get(k);
+          if (g) g.push(v);
+          else groups.set(k, [v]);
+        }
+      }
+      const m = new Map<string, Lazy>();
+      for (const [k, vs] of groups) m.set(k, lazyCall2(f, k, vs));
+      return new Attrs(m);
+    },
+  },
+  {
+    name: 'functionArgs',
+    arity: 1,
+    doc: 'functionArgs f: { formal = hasDefault; } for a function with a set pattern, { } otherwise.',
+    impl: (_st, span, f) => {
+      const v = force(f);
+      if (v instanceof PrimOp || v instanceof PrimOpApp) return new Attrs(new Map());
+      if (!(v instanceof Lambda)) throw new ImgError('E_TYPE', `'functionArgs' requires a function, got ${showType(v)}`, span);
+      const m = new Map<string, Lazy>();
+      const pos = new Map<string, Span>();
+      for (const fm of v.f.formals ?? []) {
+        m.set(fm.name, fm.def !== undefined);
+        pos.set(fm.name, fm.span);
+      }
+      return new Attrs(m, pos);
+    },
+  },
+];
+
+void forceFunction;
+void forceString;

@@ -1,0 +1,289 @@
+// eval/builtins/lists: list functions (map, filter, folds, sort, genList, genericClosure, …).
+// Element results stay lazy where Nix keeps them lazy (map, genList, concatMap's inner
+// elements); folds and predicates force as Nix does. Never does IO.
+
+import { ImgError } from '../../base/error.js';
+import type { Span } from '../../base/source.js';
+import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, forceList, forceStringNoCtx, lazyCall, lessThan, typeError } from '../ops.js';
+import { Attrs, NixFloat, NixPath, NixString, PrimOp, force, type BuiltinDef, type Lazy, type List, type Value } from '../value.js';
+
+function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
+  const n = list.length;
+  let a = list.slice();
+  if (n < 2) return a;
+  // insertion sort on small runs, then bottom-up merges: stable, one comparison per step
+  const RUN = 16;
+  for (let lo = 0; lo < n; lo += RUN) {
+    const hi = Math.min(lo + RUN, n);
+    for (let i = lo + 1; i < hi; i++) {
+      const x = a[i]!;
+      let j = i - 1;
+      while (j >= lo && lt(x, a[j]!)) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = x;
+    }
+  }
+  let b = new Array<Lazy>(n);
+  for (let w = RUN; w < n; w *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * w) {
+      const mid = Math.min(lo + w, n);
+      const hi = Math.min(lo + 2 * w, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        if (lt(a[j]!, a[i]!)) b[k++] = a[j++]!;
+        else b[k++] = a[i++]!;
+      }
+      while (i < mid) b[k++] = a[i++]!;
+      while (j < hi) b[k++] = a[j++]!;
+    }
+    const t = a;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+/** A key for genericClosure's set of seen keys (numbers, strings, paths); undefined otherwise. */
+function closureKey(v: Value): string | undefined {
+  if (typeof v === 'number' || typeof v === 'bigint') return `n${v}`;
+  if (v instanceof NixFloat) return Number.isInteger(v.v) ? `n${v.v}` : `f${v.v}`;
+  if (typeof v === 'string') return `s${v}`;
+  if (v instanceof NixString) return `s${v.s}`;
+  if (v instanceof NixPath) return `p${v.p}`;
+  return undefined;
+}
+
+function genericClosure(span: Span | undefined, arg: Lazy): Value {
+  const a = forceAttrs(arg, span);
+  const start = a.m.get('startSet');
+  if (start === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'startSet' missing`, span);
+  const op = a.m.get('operator');
+  if (op === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'operator' missing`, span);
+  const work: Lazy[] = forceList(start, span).slice();
+  const opv = force(op);
+  const res: Lazy[] = [];
+  const seen = new Set<string>();
+  const others: Value[] = [];
+  let w = 0;
+  while (w < work.length) {
+    const e = work[w++]!;
+    const ea = forceAttrs(e, span);
+    const kx = ea.m.get('key');
+    if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' missing`, span);
+    const key = force(kx);
+    const ks = closureKey(key);
+    if (ks !== undefined) {
+      if (seen.has(ks)) continue;
+      seen.add(ks);
+    } else {
+      let dup = false;
+      for (const o of others) {
+        if (!lessThan(o, key, span) && !lessThan(key, o, span)) {
+          dup = true;
+          break;
+        }
+      }
+      if (dup) continue;
+      others.push(key);
+    }
+    res.push(e);
+    const next = forceList(call1(opv, e, span), span);
+    for (const x of next) work.push(x);
+  }
+  return res;
+}
+
+export const LIST_BUILTINS: BuiltinDef[] = [
+  {
+    name: 'map',
+    arity: 2,
+    doc: 'map f list: the list of f applied to each element (lazily).',
+    impl: (_st, span, f, l) => {
+      const list = forceList(l, span);
+      const n = list.length;
+      const out = new Array<Lazy>(n);
+      for (let i = 0; i < n; i++) out[i] = lazyCall(f, list[i]!);
+      return out;
+    },
+  },
+  {
+    name: 'filter',
+    arity: 2,
+    doc: 'filter pred list: the elements of list for which pred returns true.',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      const list = forceList(l, span);
+      const out: Lazy[] = [];
+      for (const x of list) if (forceBool(call1(fn, x, span), span)) out.push(x);
+      return out.length === list.length ? list : out;
+    },
+  },
+  { name: 'length', arity: 1, doc: 'length list: the number of elements of list.', impl: (_st, span, l) => forceList(l, span).length },
+  {
+    name: 'head',
+    arity: 1,
+    doc: 'head list: the first element of list (an error if it is empty).',
+    impl: (_st, span, l) => {
+      const list = forceList(l, span);
+      if (list.length === 0) throw new ImgError('E_EVAL', `'builtins.head' called on an empty list`, span);
+      return force(list[0]!);
+    },
+  },
+  {
+    name: 'tail',
+    arity: 1,
+    doc: 'tail list: list without its first element (an error if it is empty).',
+    impl: (_st, span, l) => {
+      const list = forceList(l, span);
+      if (list.length === 0) throw new ImgError('E_EVAL', `'tail' called on an empty list`, span);
+      return list.slice(1);
+    },
+  },
+  {
+    name: 'elemAt',
+    arity: 2,
+    doc: 'elemAt list n: the element at index n (from 0); an error when out of bounds.',
+    impl: (_st, span, l, i) => {
+      const list = forceList(l, span);
+      const n = forceInt(i, span);
+      if (typeof n !== 'number' || n < 0 || n >= list.length) throw new ImgError('E_EVAL', `list index ${n} is out of bounds`, span);
+      return force(list[n]!);
+    },
+  },
+  {
+    name: 'elem',
+    arity: 2,
+    doc: 'elem x list: true if some element of list is equal to x.',
+    impl: (_st, span, x, l) => {
+      for (const e of forceList(l, span)) if (eqLazy(x, e, span)) return true;
+      return false;
+    },
+  },
+  {
+    name: 'concatLists',
+    arity: 1,
+    doc: 'concatLists lists: the concatenation of a list of lists.',
+    impl: (_st, span, l) => {
+      const out: Lazy[] = [];
+      for (const x of forceList(l, span)) for (const y of forceList(x, span)) out.push(y);
+      return out;
+    },
+  },
+  {
+    name: 'concatMap',
+    arity: 2,
+    doc: 'concatMap f list: concatLists (map f list).',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      const out: Lazy[] = [];
+      for (const x of forceList(l, span)) for (const y of forceList(call1(fn, x, span), span)) out.push(y);
+      return out;
+    },
+  },
+  {
+    name: 'genList',
+    arity: 2,
+    doc: 'genList f n: [ (f 0) (f 1) … (f (n - 1)) ], lazily.',
+    impl: (_st, span, f, nx) => {
+      const n = forceInt(nx, span);
+      if (n < 0) throw new ImgError('E_EVAL', `cannot create list of size ${n}`, span);
+      if (typeof n !== 'number') throw new ImgError('E_EVAL', `cannot create list of size ${n}`, span);
+      force(f);
+      const out = new Array<Lazy>(n);
+      for (let i = 0; i < n; i++) out[i] = lazyCall(f, i);
+      return out;
+    },
+  },
+  {
+    name: "foldl'",
+    arity: 3,
+    doc: "foldl' op nul list: op (… (op (op nul x0) x1) …) xn, forcing the accumulator at each step.",
+    impl: (_st, span, op, nul, l) => {
+      const list = forceList(l, span);
+      if (list.length === 0) return force(nul);
+      const fn = force(op);
+      let acc: Lazy = nul;
+      for (const x of list) acc = call2(fn, acc, x, span);
+      return acc as Value;
+    },
+  },
+  {
+    name: 'sort',
+    arity: 2,
+    doc: 'sort lt list: list sorted stably by the "less than" function lt.',
+    impl: (_st, span, f, l) => {
+      const list = forceList(l, span);
+      for (const x of list) force(x);
+      const fn = force(f);
+      if (fn instanceof PrimOp && fn.def.name === 'lessThan') return stableSort(list, (a, b) => lessThan(force(a), force(b), span));
+      return stableSort(list, (a, b) => {
+        const r = call2(fn, a, b, span);
+        if (typeof r !== 'boolean') throw typeError(r, 'a Boolean', span);
+        return r;
+      });
+    },
+  },
+  {
+    name: 'partition',
+    arity: 2,
+    doc: 'partition pred list: { right = elements where pred is true; wrong = the others; }.',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      const right: Lazy[] = [];
+      const wrong: Lazy[] = [];
+      for (const x of forceList(l, span)) (forceBool(call1(fn, x, span), span) ? right : wrong).push(x);
+      return new Attrs(
+        new Map<string, Lazy>([
+          ['right', right],
+          ['wrong', wrong],
+        ]),
+      );
+    },
+  },
+  {
+    name: 'all',
+    arity: 2,
+    doc: 'all pred list: true if pred is true for every element.',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      for (const x of forceList(l, span)) if (!forceBool(call1(fn, x, span), span)) return false;
+      return true;
+    },
+  },
+  {
+    name: 'any',
+    arity: 2,
+    doc: 'any pred list: true if pred is true for some element.',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      for (const x of forceList(l, span)) if (forceBool(call1(fn, x, span), span)) return true;
+      return false;
+    },
+  },
+  {
+    name: 'groupBy',
+    arity: 2,
+    doc: 'groupBy f list: a set mapping each f x (a string) to the list of those x, in order.',
+    impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
+      const m = new Map<string, Lazy[]>();
+      for (const x of forceList(l, span)) {
+        const k = forceStringNoCtx(call1(fn, x, span), span);
+        const g = m.get(k);
+        if (g) g.push(x);
+        else m.set(k, [x]);
+      }
+      return new Attrs(m as Map<string, Lazy>);
+    },
+  },
+  {
+    name: 'genericClosure',
+    arity: 1,
+    doc: 'genericClosure { startSet; operator; }: the closure of startSet under operator, items deduplicated by their `key`.',
+    impl: (_st, span, a) => genericClosure(span, a),
+  },
+];
