@@ -20,11 +20,12 @@ import {
   type Derivation,
 } from '../../src/derivation/derivation.js';
 import { derivationStrict, type DerivationStrictInput } from '../../src/derivation/derivation-strict.js';
-import { narHashOfFile, parseNar } from '../../src/derivation/nar.js';
-import { hashPlaceholder, makeSourcePath, makeTextPath, renderContentAddress, storePathName } from '../../src/derivation/store-path.js';
-import { parseHash, sha256, toSRI } from '../../src/base/hash.js';
+import { narHashOfFile, narOfFile, parseNar } from '../../src/derivation/nar.js';
+import { hashPlaceholder, makeFixedOutputPath, makeSourcePath, makeTextPath, renderContentAddress, storePathName } from '../../src/derivation/store-path.js';
+import { parseHash, sha256, toSRI, type HashAlgo } from '../../src/base/hash.js';
+import { createHash } from 'node:crypto';
 import { haveTool } from '../helpers/tools.js';
-import { GOLDEN, ensureGoldens, listCases } from './gen-goldens.js';
+import { CASES, GOLDEN, ensureGoldens, listCases } from './gen-goldens.js';
 
 const test = suite('derivation/goldens');
 
@@ -164,27 +165,36 @@ for (const name of listCases()) {
         const h = sha256(nar);
         assert.is(toSRI('sha256', h), pi.narHash, `${p}: narHash`);
         const ca = pi.ca!;
-        if (ca.startsWith('text:')) {
+        const fileContents = (): Buffer => {
           let contents = Buffer.alloc(0);
           parseNar(nar, {
             createDirectory() {
-              throw new Error('a text path is a regular file');
+              throw new Error(`${p} should be a regular file`);
             },
             createRegularFile() {},
             contents(c) {
               contents = Buffer.concat([contents, c]);
             },
             createSymlink() {
-              throw new Error('a text path is a regular file');
+              throw new Error(`${p} should be a regular file`);
             },
           });
+          return contents;
+        };
+        if (ca.startsWith('text:')) {
+          const contents = fileContents();
           assert.is(makeTextPath(storePathName(p), contents, pi.references), p, `${p}: text path`);
           assert.is(renderContentAddress({ method: 'text', hash: sha256(contents) }), ca);
         } else {
-          assert.ok(ca.startsWith('fixed:r:sha256:'), `${p}: unexpected ca ${ca}`);
-          assert.equal(parseHash(ca.slice('fixed:r:'.length)).bytes, h);
-          assert.is(makeSourcePath(storePathName(p), h, pi.references), p, `${p}: source path`);
-          assert.is(renderContentAddress({ method: 'recursive', algo: 'sha256', hash: h }), ca);
+          const m = /^fixed:(r:)?(\w+):(.*)$/.exec(ca);
+          assert.ok(m, `${p}: unexpected ca ${ca}`);
+          const method = m![1] ? 'recursive' : 'flat';
+          const algo = m![2] as HashAlgo;
+          const want = createHash(algo).update(method === 'recursive' ? nar : fileContents()).digest();
+          assert.equal(parseHash(m![3]!, algo).bytes, want, `${p}: ca hash`);
+          assert.is(makeFixedOutputPath(method, algo, want, storePathName(p), pi.references), p, `${p}: fixed path`);
+          assert.is(renderContentAddress({ method, algo, hash: want }), ca);
+          if (method === 'recursive' && algo === 'sha256') assert.is(makeSourcePath(storePathName(p), h, pi.references), p);
         }
       }
     }
@@ -194,6 +204,18 @@ for (const name of listCases()) {
 test('placeholder: builtins.placeholder "out" as Nix printed it', () => {
   const r = JSON.parse(readFileSync(join(GOLDEN, 'placeholder/result.json'), 'utf8')) as { p: { string: string } };
   assert.is(hashPlaceholder('out'), r.p.string);
+});
+
+test('bad names of path imports and toFile: the message quotes the computed store path', () => {
+  const hello = readFileSync(join(CASES, 'data/hello.txt'));
+  const cases: [string, () => unknown][] = [
+    ['fail-path-bad-name', () => makeSourcePath('a b', sha256(narOfFile(hello)))],
+    ['fail-tofile-bad-name', () => makeTextPath('a/b', 'x')],
+  ];
+  for (const [name, f] of cases) {
+    const want = readFileSync(join(GOLDEN, name, 'error.txt'), 'utf8').trimEnd();
+    assert.throws(f, (e: Error) => e.message === want, name);
+  }
 });
 
 test('counts', () => {

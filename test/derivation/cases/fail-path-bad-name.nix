@@ -1,0 +1,1 @@
+{ p = builtins.path { path = ./data/hello.txt; name = "a b"; }; }

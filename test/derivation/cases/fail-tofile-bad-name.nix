@@ -1,0 +1,1 @@
+{ f = builtins.toFile "a/b" "x"; }
