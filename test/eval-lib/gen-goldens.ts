@@ -283,9 +283,87 @@ function genRegex(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// format-number: how floats print (value printer, toString, toJSON)
+
+/** The 16 hex digits of a double's bits. */
+function floatBits(x: number): string {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setFloat64(0, x);
+  return v.getBigUint64(0).toString(16).padStart(16, '0');
+}
+
+function fromFloatBits(hex: string): number {
+  const v = new DataView(new ArrayBuffer(8));
+  v.setBigUint64(0, BigInt('0x' + hex));
+  return v.getFloat64(0);
+}
+
+/** Doubles worth printing: boundaries of the %g forms, ties, extremes and random bit patterns. */
+function floatCases(): number[] {
+  const xs: number[] = [0, -0, 1, -1, 1.5, 0.1, 0.2, 0.1 + 0.2, 100, 123456789, 1e6, 1e-5, 2.5e-7];
+  for (let e = -12; e <= 22; e++) {
+    const p = Number(`1e${e}`);
+    xs.push(p, -p, p * 1.5, p * 9.999995, p * 9.9999949, p * 0.99999949, p * 1.0000005, p * 3.3333333);
+  }
+  // ties at the 7th significant digit, and at the 7th decimal (toString)
+  xs.push(1234565, 1234575, 123456.5, 123457.5, 999999.5, 9999995, 0.5, 2.5, 1.0000005, 0.0000005);
+  xs.push(0.0000015, 0.0000025, 1e-7, 5e-7, 4.9999999e-7, 0.0000004, 12345.6789, 1e15 + 0.3);
+  xs.push(Number.MAX_VALUE, Number.MIN_VALUE, 2.2250738585072014e-308, 2.225073858507201e-308);
+  xs.push(Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 2 ** 63, -(2 ** 63), 2 ** 64, 1e300, 1e-300, 123e-320);
+  const rnd = prng(8675309);
+  const v = new DataView(new ArrayBuffer(8));
+  for (let i = 0; i < 600; i++) {
+    v.setUint32(0, Math.floor(rnd() * 2 ** 32));
+    v.setUint32(4, Math.floor(rnd() * 2 ** 32));
+    const x = v.getFloat64(0);
+    if (Number.isFinite(x)) xs.push(x);
+  }
+  // random values of moderate size, where the fixed form is readable
+  for (let i = 0; i < 400; i++) {
+    const x = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 24 - 10);
+    xs.push(x, Math.round(x * 1e7) / 1e7, Math.round(x));
+  }
+  return xs;
+}
+
+/** A JSON text that strtod reads back as exactly `x` (finite). */
+function jsonFloat(x: number): string {
+  if (Object.is(x, -0)) return '-0.0';
+  const s = String(x);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+function genFormatNumber(): void {
+  const xs = floatCases();
+  // Finite values reach Nix through fromJSON (float literals refuse subnormals); the
+  // non-finite ones through fromTOML (whose nan is quiet_NaN(), bits 7ff8000000000000) and
+  // arithmetic (inf - inf is the x86 default NaN, bits fff8000000000000, as in V8).
+  const finite = `builtins.fromJSON ${nixString(`[${xs.map(jsonFloat).join(',')}]`)}`;
+  const special = `let t = builtins.fromTOML "i = inf\nn = nan\nm = -nan"; in
+    [ t.i (-t.i) t.n t.m (t.i - t.i) ]`;
+  const specialValues = [Infinity, -Infinity, fromFloatBits('7ff8000000000000'), fromFloatBits('fff8000000000000'), Infinity - Infinity];
+  const all = `(${finite}) ++ (${special})`;
+  const printed = runNix(all);
+  if (!printed.ok) throw new Error(printed.stderr);
+  const items = printed.stdout.trim().replace(/^\[ /, '').replace(/ \]$/, '').split(' ');
+  const texts = evalJSONBatch([`map toString (${all})`, `map builtins.toJSON (${all})`]);
+  const [toStrings, toJSONs] = texts.map((t) => {
+    if (!('value' in t)) throw new Error(t.error);
+    return t.value as string[];
+  });
+  const values = [...xs, ...specialValues];
+  if (items.length !== values.length || toStrings!.length !== values.length) throw new Error('length mismatch');
+  writeGolden(
+    'format-number',
+    values.map((x, i) => ({ bits: floatBits(x), printed: items[i], toString: toStrings![i], toJSON: toJSONs![i] })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
+  'format-number': genFormatNumber,
 };
 
 const wanted = process.argv.slice(2);
