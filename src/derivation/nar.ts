@@ -34,6 +34,15 @@ export interface FsReader<P = string> {
 /** Receives NAR bytes in order. A chunk is only valid during the call: copy it to keep it. */
 export type NarSink = (chunk: Uint8Array) => void;
 
+export type FsStat = ReturnType<FsReader['lstat']>;
+
+/**
+ * Decides whether a directory entry (never the root) goes into the NAR, as the filter of
+ * `builtins.path`/`filterSource` does (Nix's PathFilter). Called in sorted name order with the
+ * entry's path and lstat result; an excluded directory is not descended into.
+ */
+export type NarFilter<P> = (path: P, st: FsStat) => boolean;
+
 const PAD = new Uint8Array(8);
 const SMALL = 64 * 1024;
 
@@ -109,8 +118,7 @@ function compareBytes(a: Buffer, b: Buffer): number {
   return Buffer.compare(a, b);
 }
 
-function dumpNode<P>(fs: FsReader<P>, path: P, w: NarWriter, shown: () => string): void {
-  const st = fs.lstat(path);
+function dumpNode<P>(fs: FsReader<P>, path: P, st: FsStat, w: NarWriter, shown: () => string, filter?: NarFilter<P>): void {
   w.str('(');
   w.str('type');
   switch (st.type) {
@@ -143,13 +151,15 @@ function dumpNode<P>(fs: FsReader<P>, path: P, w: NarWriter, shown: () => string
       w.str('directory');
       const names = fs.readdir(path).sort(compareBytes);
       for (const name of names) {
+        const child = fs.join(path, name);
+        const cst = fs.lstat(child);
+        if (filter && !filter(child, cst)) continue;
         w.str('entry');
         w.str('(');
         w.str('name');
         w.str(name);
         w.str('node');
-        const child = fs.join(path, name);
-        dumpNode(fs, child, w, () => `${shown()}/${name.toString('utf8')}`);
+        dumpNode(fs, child, cst, w, () => `${shown()}/${name.toString('utf8')}`, filter);
         w.str(')');
       }
       break;
@@ -161,10 +171,10 @@ function dumpNode<P>(fs: FsReader<P>, path: P, w: NarWriter, shown: () => string
 }
 
 /** Streams the NAR serialisation of the tree at `path` into `sink` (Nix's dumpPath). */
-export function writeNar<P>(fs: FsReader<P>, path: P, sink: NarSink): void {
+export function writeNar<P>(fs: FsReader<P>, path: P, sink: NarSink, filter?: NarFilter<P>): void {
   const w = new NarWriter(sink);
   w.str('nix-archive-1');
-  dumpNode(fs, path, w, () => String(path));
+  dumpNode(fs, path, fs.lstat(path), w, () => String(path), filter);
   w.flush();
 }
 
@@ -175,13 +185,18 @@ export interface NarInfo {
 }
 
 /** The sha256 and size of the NAR of the tree at `path` (what `nix-store --dump | sha256sum` gives). */
-export function narHash<P>(fs: FsReader<P>, path: P): NarInfo {
+export function narHash<P>(fs: FsReader<P>, path: P, filter?: NarFilter<P>): NarInfo {
   const h = createHash('sha256');
   let size = 0;
-  writeNar(fs, path, (c) => {
-    h.update(c);
-    size += c.length;
-  });
+  writeNar(
+    fs,
+    path,
+    (c) => {
+      h.update(c);
+      size += c.length;
+    },
+    filter,
+  );
   return { narHash: h.digest(), narSize: size };
 }
 

@@ -2,13 +2,14 @@
 // the in-memory helpers and the parser (round trip).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { narHash, narHashOfFile, narOfFile, narOfTree, parseNar, writeNar, type NarNode } from '../../src/derivation/nar.js';
 import { nodeFsReader } from '../../src/store/fs-reader.js';
 import { toHex, toNixBase32 } from '../../src/base/hash.js';
-import { needTool } from '../helpers/tools.js';
+import { ROOT, needTool } from '../helpers/tools.js';
+import { makeSourcePath } from '../../src/derivation/store-path.js';
 import { runNix } from './nix-env.js';
 
 const test = suite('derivation/nar');
@@ -175,6 +176,30 @@ test('parseNar rejects unsorted entries, bad names, truncation', () => {
   assert.throws(() => parseNar(dot, noop), /invalid file name/);
   assert.throws(() => parseNar(good.subarray(0, good.length - 8), noop), /unexpected end/);
   assert.throws(() => parseNar(Buffer.from('garbage garbage!'), noop), /archive/);
+});
+
+test('filters (builtins.path / filterSource) give the paths Nix computed for the golden cases', () => {
+  const dir = join(ROOT, 'test/derivation/cases/data/dir');
+  const base = (p: Buffer | string) => {
+    const s = p.toString();
+    return s.slice(s.lastIndexOf('/') + 1);
+  };
+  const typeOf = (t: string) => (t === 'regular' ? 'regular' : t === 'directory' ? 'directory' : t === 'symlink' ? 'symlink' : 'unknown');
+  const cases: [string, string, (p: Buffer | string, t: string) => boolean][] = [
+    ['builtins-path-filter', 'filtered', (p, t) => t !== 'symlink' && base(p) !== 'B'],
+    ['filter-source', 'dir', (p, t) => t === 'directory' || base(p) === 'run'],
+  ];
+  for (const [golden, name, keep] of cases) {
+    const r = JSON.parse(readFileSync(join(ROOT, 'test/derivation/golden', golden, 'result.json'), 'utf8')) as { p: { string: string } };
+    const calls: string[] = [];
+    const h = narHash(nodeFsReader, dir, (p, st) => {
+      calls.push(p.toString().slice(dir.length));
+      return keep(p, typeOf(st.type));
+    });
+    assert.is(makeSourcePath(name, h.narHash), r.p.string, golden);
+    // Called once per entry, in sorted order, never inside excluded directories.
+    if (golden === 'builtins-path-filter') assert.equal(calls, ['/B', '/a.txt', '/bin', '/bin/run', '/link']);
+  }
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
