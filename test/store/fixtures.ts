@@ -1,8 +1,9 @@
 // Test helpers for test/store: temp dirs that are removed even when read-only, a sample source
 // tree (text, executables, symlinks, empty dir and file, a non-UTF-8 name, a file bigger than one
 // read chunk, a hard link), and the real-Nix oracles (nix-db-check, sqlite3 .schema).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createCipheriv, createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteTree } from '../../src/store/fs-tree.js';
@@ -21,17 +22,11 @@ export function cleanup(): void {
   for (const d of made.splice(0)) deleteTree(d);
 }
 
-/** Deterministic pseudo-random bytes (xorshift32). */
+/** Deterministic pseudo-random bytes (an AES-128-CTR keystream keyed by the seed). */
 export function noise(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed | 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
+  const key = createHash('sha256').update(`noise ${seed}`).digest();
+  const c = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16));
+  return c.update(Buffer.alloc(n));
 }
 
 /** Writes the sample tree at `dir` (which must not exist). */
@@ -90,4 +85,74 @@ export function writeFile(path: string, data: string | Buffer, mode = 0o644): st
 export function copyTree(src: string, dst: string): void {
   const r = spawnSync('cp', ['-a', src, dst], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
+}
+
+/** A tree of many files (16–256 KiB, deterministic) plus two big ones: a slow enough add to interrupt. */
+export function bigTree(dir: string, opts: { dirs: number; filesPerDir: number; bigMiB: number }): string {
+  let seed = 1;
+  const block = noise(1 << 20, 99);
+  for (let i = 0; i < opts.dirs; i++) {
+    const sub = join(dir, `d${i}`, 'lib');
+    mkdirSync(sub, { recursive: true });
+    for (let j = 0; j < opts.filesPerDir; j++) {
+      const size = 16384 + ((seed = (seed * 1103515245 + 12345) >>> 0) % (240 * 1024));
+      const off = seed % ((1 << 20) - size);
+      writeFileSync(join(sub, `f${j}.so`), block.subarray(off, off + size));
+    }
+    symlinkSync('lib/f0.so', join(dir, `d${i}`, 'link'));
+  }
+  for (const n of ['big1', 'big2']) writeFileSync(join(dir, n), noise(opts.bigMiB << 20, n === 'big1' ? 1 : 2));
+  return dir;
+}
+
+export interface Child {
+  proc: import('node:child_process').ChildProcess;
+  /** Resolves with the first stdout line starting with `prefix`. */
+  line(prefix: string): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Starts test/store/child.ts with arguments. */
+export function startChild(args: string[]): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'child.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buf = '';
+  let err = '';
+  const waiters: { prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
+  const lines: string[] = [];
+  const deliver = (): void => {
+    for (const w of [...waiters]) {
+      const l = lines.find((x) => x.startsWith(w.prefix));
+      if (l !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  };
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+    deliver();
+  });
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((res) =>
+    proc.on('exit', (code) => {
+      for (const w of waiters.splice(0)) w.reject(new Error(`child exited (${code}) before '${w.prefix}': ${err}`));
+      res(code);
+    }),
+  );
+  return {
+    proc,
+    exited,
+    line: (prefix) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ prefix, resolve, reject });
+        deliver();
+      }),
+  };
 }
