@@ -3,7 +3,8 @@
 // or every error found. The lexer and parser are built once, on first use.
 // Never throws for user errors (an internal bug is a plain Error); never evaluates.
 
-import { EOF, type IRecognitionException } from 'chevrotain';
+import type { IRecognitionException } from 'chevrotain';
+import { chevrotain } from './chevrotain.js';
 import { ImgError } from '../base/error.js';
 import type { SourceFile, Span } from '../base/source.js';
 import type { Expr } from './ast.js';
@@ -60,7 +61,7 @@ function syntaxError(file: SourceFile, e: IRecognitionException): ImgError {
   const t = e.token;
   let start = file.text.length;
   let end = start;
-  if (t.tokenType !== EOF && !Number.isNaN(t.startOffset)) {
+  if (t.tokenType !== chevrotain.EOF && !Number.isNaN(t.startOffset)) {
     start = t.startOffset;
     end = t.startOffset + t.image.length;
   }

@@ -4,7 +4,10 @@
 // are the production names of grammar/nix.ebnf.
 // Never builds AST nodes, resolves names or evaluates; never throws for user input.
 
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { chevrotain } from './chevrotain.js';
+
+const { CstParser, EOF } = chevrotain;
 import * as T from './tokens.js';
 
 /** How many times a parser was built in this process (a test checks it stays at one). */
@@ -61,7 +64,7 @@ export class NixParser extends CstParser {
     super(T.allTokens, {
       recoveryEnabled: false,
       nodeLocationTracking: 'onlyOffset',
-      maxLookahead: 2,
+      maxLookahead: 1,
       skipValidations: !validate,
       errorMessageProvider: errorMessages,
     });

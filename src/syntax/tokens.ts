@@ -4,7 +4,10 @@
 // identifiers and numbers, `1e6` is not a float, `x:x` is a URI).
 // Never builds values or AST nodes; never throws for user input (errors come back as data).
 
-import { createToken, Lexer, type CustomPatternMatcherFunc, type IToken, type TokenType } from 'chevrotain';
+import type { CustomPatternMatcherFunc, IToken, Lexer as LexerT, TokenType } from 'chevrotain';
+import { chevrotain } from './chevrotain.js';
+
+const { createToken, Lexer } = chevrotain;
 
 /** How many times a lexer was built in this process (a test checks it stays at one). */
 export let lexerBuilds = 0;
@@ -274,13 +277,13 @@ export const allTokens: TokenType[] = [
   PathEnd,
 ];
 
-let lexer: Lexer | undefined;
+let lexer: LexerT | undefined;
 
 /**
  * The one lexer of the process, built on first use. `validate` runs Chevrotain's definition
  * checks (tests do; production skips them for start-up time).
  */
-export function getLexer(validate = false): Lexer {
+export function getLexer(validate = false): LexerT {
   if (!lexer) {
     lexerBuilds++;
     lexer = new Lexer(lexerDefinition, {
