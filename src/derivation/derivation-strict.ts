@@ -185,8 +185,9 @@ export function derivationStrict(input: DerivationStrictInput, opts: DerivationS
   const storeDir = opts.storeDir ?? STORE_DIR;
   const warnings: string[] = [];
   const drvName = input.name;
-  const outputs = input.outputs === undefined ? ['out'] : checkOutputs(input.outputs);
+  // The loop meets `outputHashMode` before `outputs` (byte order), so its error comes first.
   const method: FileIngestionMethod = input.outputHashMode === undefined ? 'flat' : parseOutputHashMode(input.outputHashMode);
+  const outputs = input.outputs === undefined ? ['out'] : checkOutputs(input.outputs);
 
   const env = new Map(input.env);
   const inputDrvs = new Map<string, Set<string>>();

@@ -175,6 +175,31 @@ export function makeTextPath(name: string, contents: string | Uint8Array, refere
 }
 
 /**
+ * `builtins.toFile name contents` (Nix 2.8 prim_toFile): the contents' context may hold only
+ * plain store paths, which become the references; a derivation output (`!out!…`) or a drvPath
+ * (`=…`) is refused with Nix's message. Returns the text path and its sorted references.
+ */
+export function toFilePath(
+  name: string,
+  contents: string | Uint8Array,
+  context: Iterable<string>,
+  storeDir = STORE_DIR,
+): { path: string; references: string[] } {
+  const refs: string[] = [];
+  for (const c of sortedUnique(context)) {
+    if (!c.startsWith('/')) {
+      throw new ImgError(
+        'E_EVAL',
+        `in 'toFile': the file named '${name}' must not contain a reference to a derivation but contains (${c})`,
+      );
+    }
+    parseStorePath(c, storeDir);
+    refs.push(c);
+  }
+  return { path: makeTextPath(name, contents, refs, storeDir), references: refs };
+}
+
+/**
  * Nix's makeFixedOutputPath: recursive sha256 → type `source` (with references / self), anything
  * else → `output:out` over sha256(`fixed:out:<r:?><algo>:<hex>:`) (no references allowed).
  */

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { derivationStrict, type DerivationStrictInput } from '../../src/derivation/derivation-strict.js';
 import { DrvHashes, parseDerivationFile } from '../../src/derivation/derivation.js';
+import { toFilePath } from '../../src/derivation/store-path.js';
 import { isImgError } from '../../src/base/error.js';
 import { GOLDEN } from './gen-goldens.js';
 
@@ -122,6 +123,23 @@ test('deps-drvpath: a `=drvPath` context brings in the whole closure, as Nix did
   );
   assert.is(r.drvPath, cPath);
   assert.is(r.aterm, readFileSync(join(dir, 'drvs', cPath.slice('/nix/store/'.length)), 'latin1'));
+});
+
+test('toFilePath: references from the context, and the message for a derivation output', () => {
+  const want = readFileSync(join(GOLDEN, 'fail-tofile-drv-ref/error.txt'), 'utf8').trimEnd();
+  const drv = readdirSync(join(GOLDEN, 'args/drvs')).find((f) => f.endsWith('-dep.drv'))!;
+  assert.throws(
+    () => toFilePath('x', 'ref /nix/store/…', [`/nix/store/${drv}`.replace('.drv', '-src'), `!out!/nix/store/${drv}`]),
+    (e: Error) => e.message === want,
+  );
+  // tofile.nix: c = toFile "c" "${a} ${b} ${./data/hello.txt}"
+  const info = JSON.parse(readFileSync(join(GOLDEN, 'tofile/paths.json'), 'utf8')) as Record<string, { references: string[] }>;
+  const result = JSON.parse(readFileSync(join(GOLDEN, 'tofile/result.json'), 'utf8')) as Record<string, { string: string }>;
+  const [a, b, c] = [result['a']!.string, result['b']!.string, result['c']!.string];
+  const hello = info[c]!.references.find((r) => r.endsWith('-hello.txt'))!;
+  const r = toFilePath('c', `${a} ${b} ${hello}`, [hello, b, a, a]);
+  assert.is(r.path, c);
+  assert.equal(r.references, info[c]!.references);
 });
 
 test.run();
