@@ -43,6 +43,7 @@ const inputs: Record<string, DerivationStrictInput> = {
   'fail-fod-not-out': mk({ name: 'x', outputHash: SRI }, ['bin']),
   'fail-hash-wrong-length': mk({ name: 'x', outputHashAlgo: 'sha256', outputHash: 'abc' }),
   'fail-hash-mode': mk({ name: 'x', outputHashMode: 'text', outputHash: SRI }),
+  'fail-mode-before-outputs': mk({ name: 'x', outputHashMode: 'text' }, ['drv']),
   'fail-dup-output': mk({ name: 'x' }, ['out', 'dev', 'out']),
   'fail-output-drv': mk({ name: 'x' }, ['out', 'drv']),
   'fail-empty-outputs': { ...mk({ name: 'x' }, []), args: [] },
