@@ -28,6 +28,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--eval': { arity: 0 },
   '--no-location': { arity: 0 },
   '--show-trace': { arity: 0 },
+  '--no-show-trace': { arity: 0 },
   '--read-write-mode': { arity: 0 },
   '--readonly-mode': { arity: 0 },
   '--doc': { arity: 1 },

@@ -6,6 +6,7 @@
 
 import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
+import { formatFloat, formatFloatFixed } from './lib/format-number.js';
 import {
   Attrs,
   Lambda,
@@ -40,7 +41,8 @@ export function evalError(code: string, message: string, span?: Span): ImgError 
 /** Adds a trace frame to an error passing through (and turns a JS stack overflow into one). */
 export function withTrace(e: unknown, message: string, span: Span | undefined): unknown {
   if (e instanceof ImgError) {
-    if (e.trace.length < TRACE_CAP) e.addTrace(message, span);
+    if (e.span === undefined) e.span = span;
+    else if (e.trace.length < TRACE_CAP) e.addTrace(message, span);
     return e;
   }
   if (e instanceof RangeError && /call stack/i.test(e.message)) {
@@ -385,26 +387,10 @@ export function coerceToString(
 }
 
 /** `%f` (toString of a float). */
-export function formatFloatF(x: number): string {
-  return x.toFixed(6);
-}
+export const formatFloatF = formatFloatFixed;
 
 /** C++ ostream default format (`%g`, 6 significant digits): how floats print. */
-export function formatFloatG(x: number): string {
-  if (Number.isNaN(x)) return '-nan';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  let s = x.toPrecision(6);
-  if (s.includes('e')) {
-    let [m, e] = s.split('e') as [string, string];
-    if (m.includes('.')) m = m.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = e[0] === '-' ? '-' : '+';
-    e = e.replace(/^[+-]/, '');
-    if (e.length < 2) e = '0' + e;
-    return `${m}e${sign}${e}`;
-  }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
+export const formatFloatG = formatFloat;
 
 // ---- function application ---------------------------------------------------------------------
 
@@ -566,15 +552,15 @@ export function callValue(f: Value, args: readonly Lazy[], span: Span | undefine
 }
 
 /** The apply-thunk code: `new Thunk(APPLY1, f, a)` is the suspended call `f a`. */
-export const APPLY1 = (f: Lazy, a: Lazy): Value => call1(force(f), a, undefined);
+export const APPLY1 = (f: Lazy, a: Lazy, s: Span | undefined): Value => call1(force(f), a, s);
 
-/** A lazy call `f a` (a thunk, no closure). */
-export function lazyCall(f: Lazy, a: Lazy): Thunk {
-  return new Thunk(APPLY1, f, a);
+/** A lazy call `f a` (a thunk, no closure); `span` is where the builtin that made it was called. */
+export function lazyCall(f: Lazy, a: Lazy, span: Span | undefined): Thunk {
+  return new Thunk(APPLY1, f, a, span);
 }
 
 /** A lazy call `f a b`. */
-export const APPLY2 = (f: Lazy, ab: [Lazy, Lazy]): Value => call2(force(f), ab[0], ab[1], undefined);
-export function lazyCall2(f: Lazy, a: Lazy, b: Lazy): Thunk {
-  return new Thunk(APPLY2, f, [a, b]);
+export const APPLY2 = (f: Lazy, ab: [Lazy, Lazy], s: Span | undefined): Value => call2(force(f), ab[0], ab[1], s);
+export function lazyCall2(f: Lazy, a: Lazy, b: Lazy, span: Span | undefined): Thunk {
+  return new Thunk(APPLY2, f, [a, b], span);
 }

@@ -5,6 +5,7 @@
 
 import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
+import { quoteJSONString } from './lib/json.js';
 import { ContextBuilder, callValue, coerceToString, formatFloatG, isDerivation, type CoerceState } from './ops.js';
 import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, force, showType, type Lazy, type Value } from './value.js';
 
@@ -145,25 +146,7 @@ export function forceDeep(x: Lazy): void {
 
 // ---- JSON -------------------------------------------------------------------------------------
 
-export function escapeJSONString(s: string): string {
-  let out = '"';
-  let last = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    let rep: string | undefined;
-    if (c === 34) rep = '\\"';
-    else if (c === 92) rep = '\\\\';
-    else if (c === 10) rep = '\\n';
-    else if (c === 13) rep = '\\r';
-    else if (c === 9) rep = '\\t';
-    else if (c < 32) rep = '\\u' + c.toString(16).padStart(4, '0');
-    if (rep !== undefined) {
-      out += s.slice(last, i) + rep;
-      last = i + 1;
-    }
-  }
-  return out + s.slice(last) + '"';
-}
+export const escapeJSONString = quoteJSONString;
 
 /** toJSON / --json: compact JSON; paths are copied to the store; the context is collected. */
 export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: Span | undefined): string {

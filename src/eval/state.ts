@@ -9,6 +9,7 @@ import { parse } from '../syntax/index.js';
 import { ALL_BUILTINS, GLOBAL_NAMES } from './builtins/index.js';
 import { Compiler, type CompileState } from './compile.js';
 import { canonPath } from '../syntax/literals.js';
+import { COREPKGS, COREPKGS_PREFIX } from './corepkgs.js';
 import { ContextBuilder, coerceToString, withTrace } from './ops.js';
 import { Attrs, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Env, type Lazy, type Value } from './value.js';
 
@@ -146,6 +147,7 @@ export class EvalState implements CompileState {
 
   /** The file `import` reads for a path: a directory means its default.nix (or default.img). */
   resolveImportPath(path: string, span: Span | undefined): string {
+    if (path.startsWith(COREPKGS_PREFIX) && COREPKGS.has(path.slice(COREPKGS_PREFIX.length))) return path;
     const t = this.host.pathType(path, true);
     if (t === undefined) throw new ImgError('E_IO', `getting status of '${path}': No such file or directory`, span);
     if (t === 'directory') {
@@ -159,6 +161,8 @@ export class EvalState implements CompileState {
   }
 
   readSourceFile(path: string, span: Span | undefined): SourceFile {
+    const core = path.startsWith(COREPKGS_PREFIX) ? COREPKGS.get(path.slice(COREPKGS_PREFIX.length)) : undefined;
+    if (core !== undefined) return new SourceFile(path, core, COREPKGS_PREFIX.slice(0, -1));
     const text = this.host.readFile(path);
     const slash = path.lastIndexOf('/');
     const dir = slash <= 0 ? '/' : path.slice(0, slash);
@@ -246,6 +250,7 @@ export class EvalState implements CompileState {
       const res = base + suffix;
       if (this.host.pathType(res, true) !== undefined) return this.canonPath(res);
     }
+    if (name.startsWith('nix/') && COREPKGS.has(name.slice(4))) return COREPKGS_PREFIX + name.slice(4);
     throw new ImgError('E_SEARCH_PATH', `file '${name}' was not found in the Nix search path (add it using $NIX_PATH or -I)`, span);
   }
 

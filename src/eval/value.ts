@@ -161,21 +161,24 @@ const BLACKHOLE: (e: unknown, a: unknown) => Value = () => {
  * so the thunk can be forced again.
  */
 export class Thunk {
-  c: ((e: any, a: any) => Value) | null;
+  c: ((e: any, a: any, s: Span | undefined) => Value) | null;
   e: any;
   a: any;
+  /** Where the suspended call was made (apply thunks), for errors. */
+  s: Span | undefined;
   v: Value = null;
-  constructor(c: (e: any, a: any) => Value, e: any, a?: any) {
+  constructor(c: (e: any, a: any, s: Span | undefined) => Value, e: any, a?: any, s?: Span) {
     this.c = c;
     this.e = e;
     this.a = a;
+    this.s = s;
   }
   force(): Value {
     const c = this.c;
     if (c === null) return this.v;
     this.c = BLACKHOLE;
     try {
-      const v = c(this.e, this.a);
+      const v = c(this.e, this.a, this.s);
       this.v = v;
       this.c = null;
       this.e = null;
@@ -183,7 +186,7 @@ export class Thunk {
       return v;
     } catch (err) {
       if (this.c === BLACKHOLE) this.c = c;
-      if (err instanceof ImgError && err.code === 'E_INF_REC' && !err.span) err.span = (c as Code).span;
+      if (err instanceof ImgError && err.code === 'E_INF_REC' && !err.span) err.span = (c as Code).span ?? this.s;
       throw err;
     }
   }

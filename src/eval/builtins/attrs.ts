@@ -76,7 +76,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, f, a) => {
       const s = forceAttrs(a, span);
       const m = new Map<string, Lazy>();
-      for (const [k, v] of s.m) m.set(k, lazyCall2(f, k, v));
+      for (const [k, v] of s.m) m.set(k, lazyCall2(f, k, v, span));
       return new Attrs(m, s.pos);
     },
   },
@@ -126,7 +126,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
         }
       }
       const m = new Map<string, Lazy>();
-      for (const [k, vs] of groups) m.set(k, lazyCall2(f, k, vs));
+      for (const [k, vs] of groups) m.set(k, lazyCall2(f, k, vs, span));
       return new Attrs(m);
     },
   },

@@ -41,7 +41,7 @@ export const CONTROL_BUILTINS: BuiltinDef[] = [
           ]),
         );
       } catch (e) {
-        if (e instanceof ImgError && (e.code === 'E_THROW' || e.code === 'E_ASSERT')) {
+        if (e instanceof ImgError && (e.code === 'E_THROW' || e.code === 'E_ASSERT' || e.code === 'E_SEARCH_PATH')) {
           return new Attrs(
             new Map<string, Lazy>([
               ['success', false],

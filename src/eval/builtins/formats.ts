@@ -2,6 +2,40 @@
 // splitVersion, compareVersions, parseDrvName), on top of the pure parsers of eval/lib.
 // Never does IO.
 
-import type { BuiltinDef } from '../value.js';
+import { ImgError } from '../../base/error.js';
+import { JsonFloat, JsonObject, parseJSON, type JsonTree } from '../lib/json.js';
+import { forceString } from '../ops.js';
+import { Attrs, NixFloat, type BuiltinDef, type Lazy, type Value } from '../value.js';
 
-export const FORMAT_BUILTINS: BuiltinDef[] = [];
+function fromJsonTree(t: JsonTree): Value {
+  if (t === null || typeof t !== 'object') return t;
+  if (t instanceof JsonFloat) return new NixFloat(t.value);
+  if (Array.isArray(t)) return t.map(fromJsonTree);
+  if (t instanceof JsonObject) {
+    const m = new Map<string, Lazy>();
+    for (const [k, v] of t.entries) m.set(k, fromJsonTree(v));
+    return new Attrs(m);
+  }
+  return t as Value;
+}
+
+function atSpan<T>(span: Parameters<typeof forceString>[1], f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ImgError) throw e.at(span);
+    throw e;
+  }
+}
+
+export const FORMAT_BUILTINS: BuiltinDef[] = [
+  {
+    name: 'fromJSON',
+    arity: 1,
+    doc: 'fromJSON s: the value of the JSON text s (numbers with . or e are floats, others ints).',
+    impl: (_st, span, a) => {
+      const s = forceString(a, span);
+      return atSpan(span, () => fromJsonTree(parseJSON(s)));
+    },
+  },
+];

@@ -57,6 +57,14 @@ function closureKey(v: Value): string | undefined {
   return undefined;
 }
 
+function keyKind(v: Value): string {
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat) return 'number';
+  if (typeof v === 'string' || v instanceof NixString) return 'string';
+  if (v instanceof NixPath) return 'path';
+  if (Array.isArray(v)) return 'list';
+  return 'other';
+}
+
 function genericClosure(span: Span | undefined, arg: Lazy): Value {
   const a = forceAttrs(arg, span);
   const start = a.m.get('startSet');
@@ -68,6 +76,7 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
   const res: Lazy[] = [];
   const seen = new Set<string>();
   const others: Value[] = [];
+  let firstKey: Value | undefined;
   let w = 0;
   while (w < work.length) {
     const e = work[w++]!;
@@ -75,6 +84,9 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
     const kx = ea.m.get('key');
     if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' missing`, span);
     const key = force(kx);
+    const kind = keyKind(key);
+    if (firstKey === undefined) firstKey = key;
+    else if (kind !== keyKind(firstKey)) lessThan(firstKey, key, span); // throws "cannot compare"
     const ks = closureKey(key);
     if (ks !== undefined) {
       if (seen.has(ks)) continue;
@@ -106,7 +118,7 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const list = forceList(l, span);
       const n = list.length;
       const out = new Array<Lazy>(n);
-      for (let i = 0; i < n; i++) out[i] = lazyCall(f, list[i]!);
+      for (let i = 0; i < n; i++) out[i] = lazyCall(f, list[i]!, span);
       return out;
     },
   },
@@ -194,7 +206,7 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       if (typeof n !== 'number') throw new ImgError('E_EVAL', `cannot create list of size ${n}`, span);
       force(f);
       const out = new Array<Lazy>(n);
-      for (let i = 0; i < n; i++) out[i] = lazyCall(f, i);
+      for (let i = 0; i < n; i++) out[i] = lazyCall(f, i, span);
       return out;
     },
   },
@@ -216,9 +228,9 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     arity: 2,
     doc: 'sort lt list: list sorted stably by the "less than" function lt.',
     impl: (_st, span, f, l) => {
+      const fn = forceFunction(f, span);
       const list = forceList(l, span);
       for (const x of list) force(x);
-      const fn = force(f);
       if (fn instanceof PrimOp && fn.def.name === 'lessThan') return stableSort(list, (a, b) => lessThan(force(a), force(b), span));
       return stableSort(list, (a, b) => {
         const r = call2(fn, a, b, span);
