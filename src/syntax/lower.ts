@@ -209,13 +209,13 @@ export class Lowerer {
       const prev = seen.get(fo.name);
       if (prev) {
         this.error('E_DUP_FORMAL', `duplicate formal function argument '${fo.name}'`, fo.span, [
-          { message: `'${fo.name}' is first declared at ${formatLocation(prev)}`, span: prev },
+          { message: `'${fo.name}' is first declared here`, span: prev },
         ]);
       } else seen.set(fo.name, fo.span);
     }
     if (arg !== undefined && seen.has(arg)) {
       this.error('E_DUP_FORMAL', `duplicate formal function argument '${arg}'`, this.span(idTok!), [
-        { message: `'${arg}' is also a formal argument at ${formatLocation(seen.get(arg)!)}`, span: seen.get(arg) },
+        { message: `'${arg}' is also a formal argument`, span: seen.get(arg) },
       ]);
     }
     const inner = envScope(scope, [...list.map((x) => x.name), ...(arg !== undefined ? [arg] : [])]);

@@ -16,7 +16,7 @@ export let parserBuilds = 0;
 function describe(t: IToken): string {
   if (t.tokenType === EOF) return 'end of file';
   const label = t.tokenType.LABEL ?? t.tokenType.name;
-  if (label.startsWith("'") || label === "''") return label;
+  if (label.startsWith("'") || label.endsWith(')')) return label;
   if (t.tokenType === T.PathEnd) return 'end of path';
   const img = t.image.length > 30 ? `${t.image.slice(0, 30)}…` : t.image;
   return `${label} '${img}'`;

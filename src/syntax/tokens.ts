@@ -140,7 +140,7 @@ export const LCurly = punct('LCurly', '{', { push_mode: 'main' });
 export const RCurly = punct('RCurly', '}', { pop_mode: true });
 export const StrOpen = punct('StrOpen', '"', { push_mode: 'str' });
 /** `''` (followed by spaces and a newline, which it swallows, as Nix does). */
-export const IndOpen = createToken({ name: 'IndOpen', label: "''", pattern: /''(?: *\n)?/, push_mode: 'ind', line_breaks: true });
+export const IndOpen = createToken({ name: 'IndOpen', label: "start of indented string ('')", pattern: /''(?: *\n)?/, push_mode: 'ind', line_breaks: true });
 
 // ---- "…" string mode ---------------------------------------------------------------------------
 export const StrClose = punct('StrClose', '"', { pop_mode: true });
@@ -158,7 +158,7 @@ export const StrChunk = createToken({
 export const IndEscQuotes = createToken({ name: 'IndEscQuotes', label: "'''", pattern: "'''" });
 export const IndEscDollar = createToken({ name: 'IndEscDollar', label: "''$", pattern: "''$" });
 export const IndEscChar = createToken({ name: 'IndEscChar', label: "''\\", pattern: /''\\[\s\S]/, line_breaks: true });
-export const IndClose = createToken({ name: 'IndClose', label: "''", pattern: "''", pop_mode: true });
+export const IndClose = createToken({ name: 'IndClose', label: "end of indented string ('')", pattern: "''", pop_mode: true });
 export const IndChunk = createToken({
   name: 'IndChunk',
   label: 'indented string text',
