@@ -360,10 +360,147 @@ function genFormatNumber(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// json: builtins.fromJSON and the string quoting of builtins.toJSON
+
+/**
+ * A Nix function describing a value exactly as JSON: ints as decimal strings, floats by their
+ * %g and %f forms, attribute sets as [name value] pairs in Nix's order.
+ */
+const NIX_TAG = `let tag = v: let t = builtins.typeOf v; in
+      if t == "set" then { set = builtins.attrValues (builtins.mapAttrs (n: x: [ n (tag x) ]) v); }
+      else if t == "list" then { list = map tag v; }
+      else if t == "int" then { int = toString v; }
+      else if t == "float" then { float = [ (builtins.toJSON v) (toString v) ]; }
+      else if t == "string" then { string = v; }
+      else if t == "bool" then { bool = v; }
+      else if t == "null" then { null = true; }
+      else throw "unexpected type \${t}"; in tag`;
+
+/** The arguments a corpus file passes to `builtins.<name>`, traced by Nix (as JSON). */
+function corpusArgs(file: string, name: string, walk = 'x: x'): unknown[] {
+  const expr = `
+    let
+      walk = ${walk};
+      b = builtins // { ${name} = x: builtins.trace (builtins.toJSON (walk x)) (builtins.${name} x); };
+    in scopedImport { builtins = b; } ${join(CORPUS, file)}`;
+  const r = runNix(expr);
+  const out: unknown[] = [];
+  for (const line of r.stderr.split('\n')) if (line.startsWith('trace: ')) out.push(JSON.parse(line.slice(7)));
+  if (out.length === 0) throw new Error(`no ${name} calls traced from ${file}:\n${r.stderr}`);
+  return out;
+}
+
+/** The strings (and attribute names) inside a value given to toJSON. */
+const NIX_STRINGS_OF = `let go = v: let t = builtins.typeOf v; in
+    if t == "string" then [ v ]
+    else if t == "list" then builtins.concatMap go v
+    else if t == "set" then
+      (if v ? __toString || v ? outPath then [ ] else builtins.attrNames v ++ builtins.concatMap go (builtins.attrValues v))
+    else [ ]; in go`;
+
+function jsonTexts(): { text: string; from: string }[] {
+  const out: { text: string; from: string }[] = [];
+  for (const f of [
+    'eval-okay-fromjson.nix',
+    'eval-okay-fromjson-escapes.nix',
+    'master/eval-okay-fromjson.nix',
+    'master/eval-okay-fromjson-escapes.nix',
+    'master/eval-fail-fromJSON-keyWithNullByte.nix',
+    'master/eval-fail-fromJSON-overflowing.nix',
+    'master/eval-fail-fromJSON-valueWithNullByte.nix',
+  ])
+    for (const text of corpusArgs(f, 'fromJSON')) out.push({ text: text as string, from: f });
+  const hand: string[] = [
+    // numbers
+    '0', '-0', '1', '-1', '123', '00', '01', '-01', '1.0', '1.5', '-1.5', '0.5e-1', '1e2', '1E2', '1e+2', '1E-2',
+    '1e', '1e+', '1.', '.5', '-', '-a', '+1', '1.5e', '0x10', 'Infinity', 'NaN', '-0.0', '0e0', '0.0e-0',
+    '9223372036854775807', '9223372036854775808', '-9223372036854775808', '-9223372036854775809',
+    '18446744073709551615', '18446744073709551616', '-18446744073709551616', '99999999999999999999999',
+    '9007199254740991', '9007199254740993', '-9007199254740993', '1e308', '1.7976931348623157e308', '1.8e308',
+    '-1e400', '1e400', '1e-400', '4.9e-324', '2.4e-324', '123456789012345678901234567890.5',
+    '0.1', '0.30000000000000004', '1.23456789e-7', '[1e400]', '{"a":1e999}',
+    // literals and whitespace
+    'true', 'false', 'null', 'tru', 'nul', 'nulll', 'True', ' \t\r\n null \t\r\n', '\fnull', '\u00a0null',
+    '', ' ', '\n', 'null null', 'null,', '[]]', '{}}', '// x\n1', '/* x */ 1', '1 // x',
+    // BOM
+    '\xef\xbb\xbf1', '\xef\xbb\xbf', '\xef\xbb1', '\xef1', '\xef', ' \xef\xbb\xbf1',
+    // strings
+    '""', '"abc"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"\\u0041\\u00e9\\u20ac\\ud83d\\ude00"', '"\\uD83D\\uDE00"',
+    '"\\u0000"', '"a\\u0000b"', '"\\u0001\\u001f\\u007f\\u0080"', '"\\u00"', '"\\u00g0"', '"\\uzzzz"',
+    '"\\ud800"', '"\\ud800x"', '"\\ud800\\u0041"', '"\\ud800\\n"', '"\\ud800\\ud800"', '"\\udfff"', '"\\udbff\\udfff"',
+    '"\\a"', '"\\x41"', '"\\U0041"', '"\\\'"', '"\\', '"abc', '"', '"a\\"',
+    '"\xc3\xa9"', '"\xe2\x82\xac"', '"\xf0\x9f\x98\x80"', '"\xc3"', '"\xc3x"', '"\xc0\x80"', '"\xc1\xbf"',
+    '"\xe0\x80\x80"', '"\xe0\xa0\x80"', '"\xed\xa0\x80"', '"\xed\x9f\xbf"', '"\xef\xbf\xbf"',
+    '"\xf0\x80\x80\x80"', '"\xf0\x90\x80\x80"', '"\xf4\x8f\xbf\xbf"', '"\xf4\x90\x80\x80"', '"\xf5\x80\x80\x80"',
+    '"\x80"', '"\xbf"', '"\xfe"', '"\xff"', '"a\xe2\x82"', '"\x7f"',
+    // containers
+    '[]', '{}', '[[]]', '[{}]', '{"a":[]}', '[1,2,3]', '[1,[2,[3]]]', '{"a":1,"b":{"c":[true,false,null]}}',
+    '{"b":1,"a":2}', '{"a":1,"a":2}', '{"a":{"x":1},"a":{"y":2}}', '{"":1}', '{"a b":1,"ü":2}', '{"a\\u0000b":1,"a":2}',
+    '[1,]', '[,1]', '[1 2]', '[1,,2]', '[', ']', '[1', '[1,', '{', '}', '{"a"', '{"a":', '{"a":1', '{"a":1,',
+    '{"a":1,}', '{"a" 1}', '{"a":1 "b":2}', '{1:2}', '{a:1}', "{'a':1}", '{"a"::1}', '{,}', '{"a":1}}', '[1]]',
+    '[\n  1,\n  2,\n  x\n]', '{\n"a":\n\n  tru\n}', '[1,\n2\n3]', '\n\n\n  "ab\ncd"', '[\r\n1,\r\n@]',
+    '[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, z]',
+    '[1e5 , 2.5 , -3 , "x" , {"k" : "v"} ]',
+  ];
+  for (const text of hand) out.push({ text, from: 'hand' });
+  // deep nesting and long inputs
+  out.push({ text: '['.repeat(2000) + ']'.repeat(2000), from: 'hand' });
+  out.push({ text: '{"a":'.repeat(500) + '1' + '}'.repeat(500), from: 'hand' });
+  out.push({ text: '['.repeat(50) + ']'.repeat(49), from: 'hand' });
+  // random documents
+  const rnd = prng(4242);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const str = (): string => {
+    let t = '"';
+    for (let i = Math.floor(rnd() * 6); i > 0; i--)
+      t += pick(['a', 'Z', ' ', '\\n', '\\"', '\\\\', '\\u00e9', '\\u2603', '\\ud83d\\ude00', '\xc3\xa9', '\\t', '/', '\\/']);
+    return t + '"';
+  };
+  const val = (d: number): string => {
+    const r = rnd();
+    if (d > 0 && r < 0.2) return `[${Array.from({ length: Math.floor(rnd() * 4) }, () => val(d - 1)).join(pick([',', ' , ', ',\n']))}]`;
+    if (d > 0 && r < 0.4)
+      return `{${Array.from({ length: Math.floor(rnd() * 4) }, () => `${str()}:${val(d - 1)}`).join(pick([',', ' ,\n ']))}}`;
+    if (r < 0.55) return str();
+    if (r < 0.7) return String(Math.floor((rnd() - 0.5) * 2 ** Math.floor(rnd() * 70)));
+    if (r < 0.85) return String((rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20));
+    return pick(['true', 'false', 'null']);
+  };
+  for (let i = 0; i < 150; i++) out.push({ text: val(4), from: 'random' });
+  return out;
+}
+
+function quoteCases(): { s: string; from: string }[] {
+  const out: { s: string; from: string }[] = [];
+  for (const f of ['eval-okay-tojson.nix', 'master/eval-okay-tojson.nix', 'master/eval-fail-toJSON-non-utf-8.nix'])
+    for (const list of corpusArgs(f, 'toJSON', NIX_STRINGS_OF)) for (const s of list as string[]) out.push({ s, from: f });
+  let all = '';
+  for (let b = 1; b < 256; b++) {
+    out.push({ s: String.fromCharCode(b), from: 'byte' });
+    all += String.fromCharCode(b);
+  }
+  out.push({ s: all, from: 'hand' }, { s: '', from: 'hand' }, { s: 'a"b\\c\nd\re\tf${g}', from: 'hand' });
+  out.push({ s: '\xc3\xa9\xe2\x82\xac \xff\xfe', from: 'hand' }, { s: '</script>', from: 'hand' });
+  return out;
+}
+
+function genJson(): void {
+  const texts = jsonTexts();
+  const parsed = evalJSONBatch(texts.map((t) => `(${NIX_TAG}) (builtins.fromJSON ${nixString(t.text)})`));
+  const quotes = quoteCases();
+  const quoted = evalJSONBatch(quotes.map((q) => `builtins.toJSON ${nixString(q.s)}`));
+  writeGolden('json', {
+    fromJSON: texts.map((t, i) => ({ ...t, ...parsed[i] })),
+    toJSON: quotes.map((q, i) => ({ ...q, ...quoted[i] })),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
   'format-number': genFormatNumber,
+  json: genJson,
 };
 
 const wanted = process.argv.slice(2);
