@@ -1,0 +1,446 @@
+// build/scheduler: realisation of derivations. Reads the drv graph from the store (the `.drv`
+// files), decides bottom-up what must be built (outputs already valid are skipped, and so is
+// everything below them), and builds each derivation once, independent ones in parallel (`jobs`
+// slots; built-in builders run in-process, process builders as child processes in the sandbox).
+// Each build takes the locks of its outputs (so two imgeval processes on one store build it
+// once: the second waits, then finds it valid), builds into a temporary directory inside the
+// store, finishes the outputs (canonical metadata, narHash, references, fixed-output check),
+// moves them into place and registers them in one transaction. A crash at any point leaves only
+// unregistered leftovers. Failure policy: by default the first failure stops new builds from
+// starting (running ones finish and are registered); with keepGoing every build that does not
+// depend on a failed one still runs. `check` rebuilds valid derivations into the temporary
+// directory and compares (reproducibility). Reports progress through `onEvent`; never writes to
+// stdout/stderr.
+
+import { availableParallelism } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { ImgError } from '../base/error.js';
+import type { Span } from '../base/source.js';
+import { fixedOutput, parseDerivationFile, type Derivation } from '../derivation/derivation.js';
+import { deleteTree } from '../store/fs-tree.js';
+import type { LocalStore, NewPathInfo } from '../store/local-store.js';
+import { SELF_ID } from '../store/lock.js';
+import { builtinName, type BuiltinRegistry } from './builder-registry.js';
+import { DEFAULT_BUILTINS } from './builtins/index.js';
+import { BuildLog, LOG_TAIL_LINES, logFileOf } from './build-log.js';
+import { finishOutput, firstDifference } from './output.js';
+import { runProcessBuilder } from './process-builder.js';
+
+/** A derivation and the outputs wanted from it (all of them when `outputs` is undefined). */
+export interface DerivedPath {
+  drvPath: string;
+  outputs?: readonly string[];
+}
+
+/** A realised target: its wanted outputs' store paths, by output name. */
+export interface RealisedPath {
+  drvPath: string;
+  outputs: Map<string, string>;
+}
+
+export type BuildMode = 'build' | 'check';
+
+export type BuildEvent =
+  /** What will run: derivations to build and (with check) valid ones to rebuild and compare. */
+  | { type: 'plan'; build: string[]; check: string[] }
+  | { type: 'start'; drvPath: string; name: string; mode: BuildMode; builder: string; logFile: string }
+  | { type: 'log'; drvPath: string; line: string }
+  /** `builtHere` is false when another process built it while we waited for its locks. */
+  | { type: 'done'; drvPath: string; name: string; mode: BuildMode; builtHere: boolean }
+  | { type: 'failed'; drvPath: string; name: string; error: ImgError }
+  /** Not built because a dependency failed or the run stopped after a failure. */
+  | { type: 'skipped'; drvPath: string; name: string; reason: string };
+
+export interface RealiseOptions {
+  /** Builds run at once (default: the number of cores). */
+  jobs?: number;
+  /** NIX_BUILD_CORES given to builders (default: the number of cores). */
+  cores?: number;
+  keepGoing?: boolean;
+  check?: boolean;
+  builtins?: BuiltinRegistry;
+  onEvent?: (e: BuildEvent) => void;
+  /** Where the derivation was defined in the user's source, for errors. */
+  spanOf?: (drvPath: string) => Span | undefined;
+  signal?: AbortSignal;
+  /** Environment the impureEnvVars of fixed-output derivations are taken from (default process.env). */
+  hostEnv?: NodeJS.ProcessEnv;
+}
+
+interface Node {
+  drvPath: string;
+  drv: Derivation;
+  name: string;
+  /** Output name → path (every output of the derivation). */
+  outputPaths: Map<string, string>;
+  wanted: Set<string>;
+  /** Input derivations and the outputs used from them. */
+  inputs: Map<string, string[]>;
+  mode?: BuildMode;
+  deps: Node[];
+  promise?: Promise<boolean>;
+}
+
+let buildCounter = 0;
+
+/** A counting semaphore for the build slots. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = Math.max(1, n);
+  }
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+function readDrv(store: LocalStore, drvPath: string): Derivation {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(store.toPhysical(drvPath));
+  } catch {
+    throw new ImgError('E_BUILD', `derivation '${drvPath}' is not in the store at '${store.root}'`);
+  }
+  if (!store.isValidPath(drvPath)) throw new ImgError('E_BUILD', `derivation '${drvPath}' is not valid in the store at '${store.root}'`);
+  return parseDerivationFile(drvPath, bytes);
+}
+
+function outputPathsOf(drvPath: string, drv: Derivation): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [name, o] of drv.outputs) {
+    if (o.path === '') throw new ImgError('E_BUILD', `derivation '${drvPath}' has an output '${name}' without a path (content-addressed derivations are not supported)`);
+    m.set(name, o.path);
+  }
+  return m;
+}
+
+/**
+ * Builds what is needed so that the targets' wanted outputs are valid; returns their paths.
+ * Throws the first failure's ImgError (with the others as notes) when something failed.
+ */
+export async function realise(store: LocalStore, targets: readonly DerivedPath[], opts: RealiseOptions = {}): Promise<RealisedPath[]> {
+  const emit = opts.onEvent ?? (() => {});
+  const cores = opts.cores ?? availableParallelism();
+  const slots = new Slots(opts.jobs ?? availableParallelism());
+  const builtins = opts.builtins ?? DEFAULT_BUILTINS;
+  const abort = new AbortController();
+  opts.signal?.addEventListener('abort', () => abort.abort(opts.signal!.reason), { once: true });
+
+  // 1. The drv graph reachable from the targets, with the union of wanted outputs.
+  const nodes = new Map<string, Node>();
+  const load = (drvPath: string): Node => {
+    let n = nodes.get(drvPath);
+    if (n) return n;
+    const drv = readDrv(store, drvPath);
+    n = { drvPath, drv, name: drv.name, outputPaths: outputPathsOf(drvPath, drv), wanted: new Set(), inputs: drv.inputDrvs, deps: [] };
+    nodes.set(drvPath, n);
+    return n;
+  };
+  const stack: string[] = [];
+  for (const t of targets) {
+    const n = load(t.drvPath);
+    for (const o of t.outputs ?? n.outputPaths.keys()) {
+      if (!n.outputPaths.has(o)) throw new ImgError('E_BUILD', `derivation '${t.drvPath}' does not have an output named '${o}'`);
+      n.wanted.add(o);
+    }
+    stack.push(t.drvPath);
+  }
+  const order: Node[] = []; // dependents before their dependencies (reverse post-order)
+  {
+    const state = new Map<string, 1 | 2>();
+    const post: Node[] = [];
+    const visit = (root: string): void => {
+      const work: { node: Node; keys: string[]; i: number }[] = [];
+      const enter = (p: string) => {
+        state.set(p, 1);
+        const node = load(p);
+        work.push({ node, keys: [...node.inputs.keys()].sort(), i: 0 });
+      };
+      enter(root);
+      while (work.length) {
+        const top = work[work.length - 1]!;
+        if (top.i < top.keys.length) {
+          const k = top.keys[top.i++]!;
+          const s = state.get(k);
+          if (s === 1) throw new ImgError('E_BUILD', `cycle in the derivation graph at '${k}'`);
+          if (s === undefined) enter(k);
+          continue;
+        }
+        work.pop();
+        state.set(top.node.drvPath, 2);
+        post.push(top.node);
+      }
+    };
+    for (const p of stack) if (!state.has(p)) visit(p);
+    order.push(...post.reverse());
+  }
+
+  // 2. Decide top-down what runs: a node builds when a wanted output is invalid; then the
+  //    outputs it uses from its inputs are wanted. With check, every reached valid node is checked.
+  for (const n of order) {
+    if (n.wanted.size === 0 && !n.mode) continue;
+    const missing = [...n.wanted].some((o) => !store.isValidPath(n.outputPaths.get(o)!));
+    if (missing) n.mode = 'build';
+    else if (opts.check) n.mode = 'check';
+    else continue;
+    for (const [p, outs] of n.inputs) {
+      const dep = nodes.get(p)!;
+      for (const o of outs) {
+        if (!dep.outputPaths.has(o)) throw new ImgError('E_BUILD', `derivation '${p}' (an input of '${n.drvPath}') does not have an output named '${o}'`);
+        dep.wanted.add(o);
+      }
+    }
+  }
+  for (const n of order) {
+    if (!n.mode) continue;
+    for (const p of n.inputs.keys()) {
+      const dep = nodes.get(p)!;
+      if (dep.mode) n.deps.push(dep);
+    }
+  }
+  const active = order.filter((n) => n.mode).reverse();
+  emit({ type: 'plan', build: active.filter((n) => n.mode === 'build').map((n) => n.drvPath), check: active.filter((n) => n.mode === 'check').map((n) => n.drvPath) });
+
+  // 3. Run.
+  const failures: { node: Node; error: ImgError }[] = [];
+  let internal: unknown;
+  let stopping = false;
+  const ensure = (n: Node): Promise<boolean> => {
+    if (n.promise) return n.promise;
+    n.promise = (async () => {
+      const ok = await Promise.all(n.deps.map(ensure));
+      const bad = n.deps.find((_, i) => !ok[i]);
+      if (bad) {
+        emit({ type: 'skipped', drvPath: n.drvPath, name: n.name, reason: `dependency '${bad.drvPath}' failed` });
+        return false;
+      }
+      if (stopping || abort.signal.aborted) {
+        emit({ type: 'skipped', drvPath: n.drvPath, name: n.name, reason: 'stopped after a failure' });
+        return false;
+      }
+      try {
+        await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, shouldStart: () => !stopping && !abort.signal.aborted });
+        return true;
+      } catch (e) {
+        if (!(e instanceof ImgError)) {
+          internal ??= e;
+          stopping = true;
+          return false;
+        }
+        const span = opts.spanOf?.(n.drvPath);
+        if (span) e.at(span);
+        failures.push({ node: n, error: e });
+        emit({ type: 'failed', drvPath: n.drvPath, name: n.name, error: e });
+        if (!opts.keepGoing) stopping = true;
+        return false;
+      }
+    })();
+    return n.promise;
+  };
+  await Promise.all(active.map(ensure));
+  if (internal) throw internal;
+  if (failures.length) {
+    const first = failures[0]!.error;
+    if (failures.length > 1) {
+      first.notes.push({ message: `${failures.length} derivations failed: ${failures.map((f) => `'${f.node.drvPath}'`).join(', ')}` });
+    }
+    throw first;
+  }
+  if (abort.signal.aborted) throw new ImgError('E_BUILD', 'the build was cancelled');
+  return targets.map((t) => {
+    const n = nodes.get(t.drvPath)!;
+    const outs = new Map<string, string>();
+    for (const o of [...(t.outputs ?? n.outputPaths.keys())].sort()) outs.set(o, n.outputPaths.get(o)!);
+    return { drvPath: t.drvPath, outputs: outs };
+  });
+}
+
+interface BuildContext {
+  slots: Slots;
+  builtins: BuiltinRegistry;
+  emit: (e: BuildEvent) => void;
+  cores: number;
+  signal: AbortSignal;
+  hostEnv: NodeJS.ProcessEnv;
+  /** False once the run stops: a build that waited for a lock or a slot then gives up. */
+  shouldStart: () => boolean;
+}
+
+async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<void> {
+  const mode = n.mode!;
+  const outputs = [...n.outputPaths.values()];
+  for (const p of outputs) store.addTempRoot(p);
+  if (mode === 'check') {
+    await c.slots.take();
+    try {
+      if (!c.shouldStart()) return skip(n, c);
+      await runBuild(store, n, c, 'check');
+    } finally {
+      c.slots.give();
+    }
+    return;
+  }
+  // Locks before a slot: waiting for another process does not hold a slot.
+  const locks = await store.lockPathsAsync(outputs);
+  try {
+    if ([...n.wanted].every((o) => store.isValidPath(n.outputPaths.get(o)!))) {
+      c.emit({ type: 'done', drvPath: n.drvPath, name: n.name, mode, builtHere: false });
+      return;
+    }
+    await c.slots.take();
+    try {
+      if (!c.shouldStart()) return skip(n, c);
+      await runBuild(store, n, c, 'build');
+    } finally {
+      c.slots.give();
+    }
+  } finally {
+    locks.release();
+  }
+}
+
+function skip(n: Node, c: BuildContext): void {
+  c.emit({ type: 'skipped', drvPath: n.drvPath, name: n.name, reason: 'stopped after a failure' });
+}
+
+/** The store paths a build may see and refer to: the closure of its input sources and used input outputs. */
+function inputClosure(store: LocalStore, n: Node): string[] {
+  const start = new Set<string>(n.drv.inputSrcs);
+  for (const [p, outs] of n.inputs) {
+    const dep = readDrv(store, p);
+    for (const o of outs) {
+      const q = dep.outputs.get(o)?.path;
+      if (!q) throw new ImgError('E_BUILD', `derivation '${p}' does not have an output named '${o}'`);
+      start.add(q);
+    }
+  }
+  for (const p of start) {
+    if (!store.isValidPath(p)) throw new ImgError('E_BUILD', `input '${p}' of '${n.drvPath}' is not valid in the store`);
+  }
+  return store.computeFSClosure(start);
+}
+
+/** Runs the builder into a temporary directory; in build mode installs and registers the outputs. */
+async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: BuildMode): Promise<void> {
+  const closure = inputClosure(store, n);
+  for (const p of closure) store.addTempRoot(p);
+  const tmp = join(store.realStoreDir, `.imgeval-tmp-${SELF_ID.replace(' ', '_')}-build-${buildCounter++}`);
+  mkdirSync(tmp, { mode: 0o700 });
+  const storeView = join(tmp, 'store');
+  const buildRoot = join(tmp, 'top');
+  const buildTopName = `nix-build-${n.name}-0`;
+  const scratch = join(buildRoot, buildTopName);
+  mkdirSync(storeView, { mode: 0o755 });
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const temps = new Map<string, string>();
+  for (const [o, p] of n.outputPaths) temps.set(o, join(storeView, basename(p)));
+  const logFile = logFileOf(store.root, n.drvPath);
+  const log = new BuildLog(logFile, (line) => c.emit({ type: 'log', drvPath: n.drvPath, line }));
+  c.emit({ type: 'start', drvPath: n.drvPath, name: n.name, mode, builder: n.drv.builder, logFile });
+  try {
+    try {
+      const bname = builtinName(n.drv.builder);
+      if (bname !== undefined) {
+        const b = c.builtins.get(bname);
+        if (!b) {
+          throw new ImgError('E_BUILD', `unsupported builder '${n.drv.builder}' of '${n.drvPath}'`, undefined, [
+            { message: `the built-in builders are: ${c.builtins.list().map((x) => `builtin:${x.name}`).join(', ')}` },
+          ]);
+        }
+        await b.run({
+          drvPath: n.drvPath,
+          drv: n.drv,
+          env: n.drv.env,
+          outputs: n.outputPaths,
+          outputTemps: temps,
+          store,
+          tmpDir: scratch,
+          cores: c.cores,
+          log: (line) => log.line(line),
+          signal: c.signal,
+        });
+      } else {
+        const inputs = closure.map((p) => ({ physical: store.toPhysical(p), base: basename(p) }));
+        for (const i of inputs) makeMountPoint(i.physical, join(storeView, i.base));
+        await runProcessBuilder({
+          drvPath: n.drvPath,
+          drv: n.drv,
+          storeView,
+          inputs: inputs.filter((i) => !lstatSync(i.physical).isSymbolicLink()),
+          buildRoot,
+          buildTopName,
+          scriptFile: join(tmp, 'sandbox.sh'),
+          cores: c.cores,
+          log,
+          signal: c.signal,
+          hostEnv: c.hostEnv,
+        });
+      }
+    } catch (e) {
+      if (e instanceof ImgError && e.code === 'E_BUILD') addLogTail(e, log, logFile);
+      throw e;
+    }
+    const f = fixedOutput(n.drv);
+    const candidates = [...closure, ...n.outputPaths.values()];
+    const infos: { info: NewPathInfo; temp: string }[] = [];
+    for (const [o, p] of n.outputPaths) {
+      const fixed = f ? { ...f, userHash: n.drv.env.get('outputHash') } : undefined;
+      infos.push({ info: finishOutput(temps.get(o)!, p, { drvPath: n.drvPath, candidates, ...(fixed ? { fixed } : {}) }), temp: temps.get(o)! });
+    }
+    if (mode === 'check') {
+      for (const { info, temp } of infos) {
+        const old = store.queryPathInfo(info.path);
+        if (!old) continue;
+        if (old.narHash !== info.narHash) {
+          const d = firstDifference(temp, store.toPhysical(info.path));
+          throw new ImgError('E_BUILD', `derivation '${n.drvPath}' may not be deterministic: output '${info.path}' differs`, undefined, [
+            { message: d ? `first difference at '${info.path}${d.path === '/' ? '' : d.path}': ${d.what}` : 'the NAR hashes differ' },
+            { message: `registered ${old.narHash}, rebuilt ${info.narHash}` },
+          ]);
+        }
+      }
+      log.line(`check: ${infos.length} output(s) identical`);
+    } else {
+      // Move into place (the locks are held), then register all outputs in one transaction.
+      const fresh: NewPathInfo[] = [];
+      for (const { info, temp } of infos) {
+        if (store.isValidPath(info.path)) continue;
+        store.clearInvalidPath(info.path);
+        renameSync(temp, store.toPhysical(info.path));
+        fresh.push(info);
+      }
+      store.registerValidPaths(fresh);
+    }
+    c.emit({ type: 'done', drvPath: n.drvPath, name: n.name, mode, builtHere: true });
+  } finally {
+    log.close();
+    deleteTree(tmp);
+  }
+}
+
+/** The empty file, directory or copied symlink an input is bind-mounted on. */
+function makeMountPoint(physical: string, at: string): void {
+  const st = lstatSync(physical);
+  if (st.isDirectory()) mkdirSync(at);
+  else if (st.isSymbolicLink()) symlinkSync(readlinkSync(physical, { encoding: 'buffer' }), at);
+  else writeFileSync(at, '');
+}
+
+function addLogTail(e: ImgError, log: BuildLog, logFile: string): void {
+  const lines = log.lastLines();
+  if (lines.length) {
+    e.notes.push({ message: `last ${Math.min(lines.length, LOG_TAIL_LINES)} log lines:\n${lines.map((l) => `  > ${l}`).join('\n')}` });
+  }
+  e.notes.push({ message: `full log: ${logFile}` });
+}
