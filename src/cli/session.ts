@@ -57,6 +57,7 @@ export interface Session {
   close(): void;
 }
 
+const VALID_NAME = /^[A-Za-z0-9+._?=-]{1,211}$/;
 const toNative = (p: string): string => Buffer.from(p, 'latin1').toString('utf8');
 
 /** Creates an evaluation session (see the file comment). */
@@ -115,7 +116,8 @@ export function createSession(opts: SessionOptions): Session {
     addPathToStore(path, o) {
       const native = toNative(path);
       const filter = o.method === 'recursive' ? o.filter : undefined;
-      if (!readOnly) return openStore().addToStore(native, { name: o.name, method: o.method, filter });
+      // A bad name is reported with the hash of the real contents, as Nix does.
+      if (!readOnly && VALID_NAME.test(o.name)) return openStore().addToStore(native, { name: o.name, method: o.method, filter });
       return computePath(native, o.name, o.method, filter);
     },
     isValidPath(p) {
