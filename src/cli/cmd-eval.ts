@@ -11,8 +11,8 @@ import { SourceFile } from '../base/source.js';
 import { ALL_BUILTINS, ContextBuilder, EvalState, forceDeep, printJSON, printValue, printXML, type SearchPathEntry } from '../eval/index.js';
 import { callValue } from '../eval/ops.js';
 import { Attrs, Lambda, Thunk, force, type Lazy, type Value } from '../eval/value.js';
-import { UsageError, flagAll, flagSet, parseArgs, type FlagSpec } from './args.js';
-import { nodeEvalHost } from './host.js';
+import { UsageError, flagAll, flagSet, flagValue, parseArgs, type FlagSpec } from './args.js';
+import { createSession } from './session.js';
 import type { IO } from './io.js';
 import type { Command } from './main.js';
 
@@ -32,6 +32,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--read-write-mode': { arity: 0 },
   '--readonly-mode': { arity: 0 },
   '--doc': { arity: 1 },
+  '--store': { arity: 1 },
 };
 
 const USAGE = `usage: imgeval eval [FILE | -E EXPR] [-A ATTRPATH]… [--arg NAME EXPR]… [--argstr NAME VALUE]…
@@ -65,7 +66,7 @@ export interface EvalRun {
 
 const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
 
-function parseSearchPathEntries(s: string): SearchPathEntry[] {
+export function parseSearchPathEntries(s: string): SearchPathEntry[] {
   const out: SearchPathEntry[] = [];
   // NIX_PATH syntax: colon-separated, but a URL's "scheme://" keeps its colon.
   const parts: string[] = [];
@@ -82,7 +83,7 @@ function parseSearchPathEntries(s: string): SearchPathEntry[] {
   return out;
 }
 
-function parseSearchPathEntry(p: string): SearchPathEntry {
+export function parseSearchPathEntry(p: string): SearchPathEntry {
   const eq = p.indexOf('=');
   return eq < 0 ? { prefix: '', path: p } : { prefix: p.slice(0, eq), path: p.slice(eq + 1) };
 }
@@ -115,14 +116,19 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
   if (env.IMG_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.IMG_PATH)));
   if (env.NIX_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.NIX_PATH)));
   const skip = ctx.skipTraces ?? 0;
-  const host = nodeEvalHost({
-    cwd: ctx.cwd,
+  // The composition root (cli/session.ts): store built-ins, the prelude, the store opened lazily;
+  // read-only unless --read-write-mode, as nix-instantiate --eval.
+  const st = createSession({
+    storeRoot: flagValue(parsed, '--store'),
     env,
+    cwd: ctx.cwd,
+    searchPath,
+    home: env.HOME !== undefined ? latin1(env.HOME) : undefined,
+    readOnly: !flagSet(parsed, '--read-write-mode'),
     trace: (line) => {
       if (traces++ >= skip) io.err(`${line}\n`);
     },
-  });
-  const st = new EvalState({ host, searchPath, home: env.HOME !== undefined ? latin1(env.HOME) : undefined });
+  }).state;
   try {
     // Auto-arguments are lazy: each --arg expression is evaluated only if used.
     const autoArgs = new Map<string, Lazy>();
@@ -171,7 +177,7 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
   }
 }
 
-function autoCall(v: Value, args: Map<string, Lazy>): Value {
+export function autoCall(v: Value, args: Map<string, Lazy>): Value {
   if (args.size === 0) return v;
   if (v instanceof Attrs) {
     const f = v.m.get('__functor');
@@ -192,7 +198,7 @@ function autoCall(v: Value, args: Map<string, Lazy>): Value {
   return callValue(v, [new Attrs(m)], undefined);
 }
 
-function selectAttrPath(root: Value, path: string, args: Map<string, Lazy>): Value {
+export function selectAttrPath(root: Value, path: string, args: Map<string, Lazy>): Value {
   if (path === '') return root;
   let v = root;
   const parts = splitAttrPath(path);
