@@ -378,7 +378,7 @@ export async function writeTarFile(entries: readonly TarEntry[], outPath: string
   return {
     diffID: result.diffID,
     size: result.size,
-    digest: compression === 'none' ? result.diffID : digest,
+    digest: digest ?? result.diffID,
     blobSize: size,
     mediaType: mediaTypeFor(compression),
     path: outPath,

@@ -8,7 +8,7 @@
 // mtime: see layer.ts), never follows symlinks, never reads the clock and never writes to stdout.
 
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync, fstatSync, write as fsWrite } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { execa } from 'execa';
 import { ImgError } from '../base/error.js';
@@ -145,22 +145,46 @@ function fillHeader(
 
 const TYPEFLAG = { file: '0', hardlink: '1', symlink: '2', directory: '5' } as const;
 
+/** The 512-byte ustar header of an entry that needs no PAX header (for patching a written one). */
+export function headerBlock(e: TarEntry & { type: 'file' }): Buffer {
+  if (paxRecords(e).length) throw new Error(`headerBlock: ${e.name} needs a PAX header`);
+  const b = Buffer.alloc(BLOCK);
+  fillHeader(b, 0, { name: e.name, mode: e.mode & 0o7777, uid: e.owner.uid, gid: e.owner.gid, size: e.size, mtime: e.mtime, type: '0', link: '', uname: e.owner.uname, gname: e.owner.gname });
+  return b;
+}
+
 /**
  * Writes tar entries to a sink, hashing the stream as it goes. Entries are written in the order
  * given; the caller sorts them. Call `finish()` once at the end.
  */
+export interface TarWriterOptions {
+  /** Bytes per buffer (default 4 MiB); two buffers alternate so a slow sink overlaps with reading. */
+  readonly bufferSize?: number;
+  /** Compute the sha256 of the stream (default true). */
+  readonly hash?: boolean;
+}
+
 export class TarWriter {
-  private readonly buf: Buffer;
+  private readonly bufs: Buffer[];
+  private readonly inflight: (Promise<void> | undefined)[];
+  private cur = 0;
+  private buf: Buffer;
   private pos = 0;
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private total = 0;
   private finished = false;
+  private failure: unknown;
 
   constructor(
     private readonly sink: ByteSink,
-    bufferSize = DEFAULT_BUFFER,
+    opts: TarWriterOptions | number = {},
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(RECORD, Math.ceil(bufferSize / RECORD) * RECORD));
+    const o = typeof opts === 'number' ? { bufferSize: opts } : opts;
+    const size = Math.max(RECORD, Math.ceil((o.bufferSize ?? DEFAULT_BUFFER) / RECORD) * RECORD);
+    this.bufs = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    this.inflight = [undefined, undefined];
+    this.buf = this.bufs[0]!;
+    this.hash = o.hash === false ? undefined : createHash('sha256');
   }
 
   /** Bytes written so far (uncompressed). */
@@ -169,13 +193,62 @@ export class TarWriter {
   }
 
   private async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.pos === 0) return;
     const chunk = this.buf.subarray(0, this.pos);
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.total += this.pos;
     this.pos = 0;
     const r = this.sink.write(chunk);
-    if (r) await r;
+    if (!r) return;
+    // the sink keeps the chunk until its promise settles: continue in the other buffer
+    this.inflight[this.cur] = r.catch((e) => {
+      this.failure ??= e;
+    });
+    this.cur ^= 1;
+    const prev = this.inflight[this.cur];
+    if (prev) {
+      await prev;
+      this.inflight[this.cur] = undefined;
+      if (this.failure) throw this.failure;
+    }
+    this.buf = this.bufs[this.cur]!;
+  }
+
+  /** Waits for every write handed to the sink. */
+  private async drain(): Promise<void> {
+    await this.flush();
+    for (let i = 0; i < this.inflight.length; i++) {
+      const p = this.inflight[i];
+      if (p) await p;
+      this.inflight[i] = undefined;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Adds a file member whose content `produce` writes straight to the underlying sink (e.g. a
+   * nested TarWriter for a layer inside an archive): exactly `e.size` bytes. Those bytes are not
+   * part of this writer's hash. Returns the offset of the member's header in the stream, so a
+   * seekable output can patch the header afterwards (see `headerBlock`).
+   */
+  async addFileFrom(e: TarEntry & { type: 'file' }, produce: (sink: ByteSink) => Promise<void>): Promise<number> {
+    if (this.hash) throw new Error('TarWriter.addFileFrom needs a writer created with hash: false');
+    if (paxRecords(e).length) throw new Error('TarWriter.addFileFrom: the member needs a PAX header');
+    const at = this.written;
+    await this.header(e, e.size);
+    await this.drain();
+    let n = 0;
+    await produce({
+      write: (chunk) => {
+        n += chunk.length;
+        return this.sink.write(chunk);
+      },
+    });
+    if (n !== e.size) throw new Error(`TarWriter.addFileFrom: ${e.name} produced ${n} bytes, not ${e.size}`);
+    this.total += n;
+    await this.padBlock(n);
+    return at;
   }
 
   /** Makes room for `n` (≤ buffer size) contiguous bytes. */
@@ -305,9 +378,9 @@ export class TarWriter {
       this.pos += n;
       left -= n;
     }
-    await this.flush();
+    await this.drain();
     if (this.sink.end) await this.sink.end();
-    return { diffID: `sha256:${this.hash.digest('hex')}`, size: this.total };
+    return { diffID: this.hash ? `sha256:${this.hash.digest('hex')}` : '', size: this.total };
   }
 }
 
@@ -323,6 +396,29 @@ export function fdSink(fd: number): ByteSink {
     write(chunk) {
       let off = 0;
       while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    },
+  };
+}
+
+/**
+ * Writes to an open file descriptor asynchronously (libuv thread pool) at increasing offsets from
+ * `start`, so writing overlaps with reading and hashing; `write` resolves when the chunk is written.
+ */
+export function asyncFdSink(fd: number, start = 0): ByteSink {
+  let at = start;
+  return {
+    write(chunk) {
+      const pos = at;
+      at += chunk.length;
+      return new Promise<void>((res, rej) => {
+        const go = (off: number) =>
+          fsWrite(fd, chunk, off, chunk.length - off, pos + off, (err, n) => {
+            if (err) rej(err);
+            else if (off + n < chunk.length) go(off + n);
+            else res();
+          });
+        go(0);
+      });
     },
   };
 }
@@ -440,16 +536,28 @@ export function compressSink(inner: ByteSink, compression: Compression): ByteSin
 
 /**
  * Opens `path` for writing (truncating), runs `write` with a sink for it (compressed as asked)
- * and returns the digest and size of the bytes that reached the file.
+ * and returns the size of the bytes that reached the file and, when compressed, their digest
+ * (uncompressed output is not hashed twice: its digest is the TarWriter's).
  */
 export async function withFileSink<T>(
   path: string,
   compression: Compression,
   write: (sink: ByteSink) => Promise<T>,
-): Promise<{ result: T; digest: string; size: number }> {
+): Promise<{ result: T; digest: string | undefined; size: number }> {
   const fd = openSync(path, 'w', 0o644);
   try {
-    const file = new DigestSink(fdSink(fd));
+    if (compression === 'none') {
+      const raw = asyncFdSink(fd);
+      let size = 0;
+      const result = await write({
+        write(c) {
+          size += c.length;
+          return raw.write(c);
+        },
+      });
+      return { result, digest: undefined, size };
+    }
+    const file = new DigestSink(asyncFdSink(fd));
     const result = await write(compressSink(file, compression));
     return { result, digest: file.digest, size: file.size };
   } finally {
