@@ -148,7 +148,8 @@ export function createSession(opts: SessionOptions): Session {
     ...base,
     readFile: (p) => base.readFile(mapPath(p)),
     readDir: (p) => base.readDir(mapPath(p)),
-    pathType: (p, follow) => base.pathType(mapPath(p), follow),
+    // The logical store dir always exists, even before the physical store is created.
+    pathType: (p, follow) => (p === STORE_DIR || p === STORE_DIR + '/' ? 'directory' : base.pathType(mapPath(p), follow)),
     copyPathToStore: (p) => builtins.copyPathToStore(mapPath(p)),
     realiseContext(ctx) {
       for (const c of ctx) {

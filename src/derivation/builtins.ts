@@ -115,6 +115,14 @@ export class StoreBuiltins {
               posDrvName,
             );
           }
+        } else if (key === '__impure') {
+          if (forceBool(v, span)) {
+            throw new ImgError(
+              'E_DERIVATION',
+              `experimental Nix feature 'impure-derivations' is disabled; use '--extra-experimental-features impure-derivations' to override`,
+              posDrvName,
+            );
+          }
         } else if (key === 'args') {
           for (const elem of forceList(v, span)) args.push(coerceToString(st, elem, ctx, true, true, posDrvName));
         } else if (structured) {
