@@ -111,6 +111,8 @@ const TRASH_PREFIX = '.imgeval-trash-';
 const OWN_ENTRY = /^\.imgeval-(?:tmp|trash)-(\d+)_(\d+)-/;
 
 let tmpCounter = 0;
+/** Store handles opened by this process (each has its own temp-roots file). */
+let handleCounter = 0;
 
 /** Nix's "getting status of '…': No such file or directory" for a missing source. */
 function ioError(e: unknown, what: string): ImgError {
@@ -631,7 +633,9 @@ export class LocalStore {
   addTempRoot(storePath: string): void {
     if (this.tempRooted.has(storePath)) return;
     if (!this.tempRootsFile) {
-      this.tempRootsFile = join(this.layout.tempRootsDir, String(process.pid));
+      // `<pid>` as Nix names it; a second handle in the same process gets `<pid>-<n>`.
+      const n = handleCounter++;
+      this.tempRootsFile = join(this.layout.tempRootsDir, n === 0 ? String(process.pid) : `${process.pid}-${n}`);
       process.on('exit', this.exitHook);
     }
     appendFileSync(this.tempRootsFile, storePath + '\0');
@@ -758,8 +762,9 @@ export class LocalStore {
     }
     for (const n of names) {
       const file = join(this.layout.tempRootsDir, n);
-      if (!/^\d+$/.test(n)) continue;
-      if (Number(n) !== process.pid && !ownerAlive(`${n} 0`)) {
+      const m = /^(\d+)(?:-\d+)?$/.exec(n);
+      if (!m) continue;
+      if (Number(m[1]) !== process.pid && !ownerAlive(`${m[1]} 0`)) {
         try {
           unlinkSync(file);
         } catch {

@@ -201,6 +201,26 @@ test('a store of sources, flat and text files and built outputs passes nix-db-ch
   assert.is(nixIn(join(d, 'copy'), 'nix-store', ['-q', '--deriver', out]).trim(), drvPath);
 });
 
+test('a store Nix created opens, and what we add to it Nix accepts', () => {
+  if (!haveNix('opening a Nix-made store')) return;
+  const d = tempDir('nix-made');
+  const root = join(d, 'nix');
+  const tree = sampleTree(join(d, 'tree'));
+  const first = nixIn(root, 'nix-store', ['--add', writeFile(join(d, 'x'), 'x')]).trim();
+  const store = LocalStore.open({ root });
+  try {
+    assert.ok(store.isValidPath(first));
+    assert.equal(store.verify(), { checked: 1, problems: [] });
+    const t = store.addToStore(tree);
+    const note = store.addTextToStore('note', `${first} ${t}`, [first, t]);
+    assert.equal(store.computeFSClosure([note]), [first, t, note].sort());
+  } finally {
+    store.close();
+  }
+  const r = nixDbCheck(root);
+  assert.ok(r.ok, r.out);
+});
+
 test('registerValidPaths is all or nothing', () => {
   const d = tempDir('txn');
   const store = LocalStore.open({ root: join(d, 'ours') });
