@@ -31,6 +31,34 @@ function envScope(parent: Scope | undefined, names: Iterable<string>, global = f
   return { parent, names: m, global };
 }
 
+// ---- operator precedence (Nix 2.8's bison table; higher binds tighter) ---------------------------
+
+const PREC_EQ = 4;
+const PREC_CMP = 5;
+const PREC_NOT = 7;
+const PREC_HAS = 11;
+const PREC_NEG = 12;
+const BINARY_PREC: Record<string, number> = {
+  '->': 1,
+  '||': 2,
+  '&&': 3,
+  '==': PREC_EQ,
+  '!=': PREC_EQ,
+  '<': PREC_CMP,
+  '>': PREC_CMP,
+  '<=': PREC_CMP,
+  '>=': PREC_CMP,
+  '//': 6,
+  '+': 8,
+  '-': 8,
+  '*': 9,
+  '/': 9,
+  '++': 10,
+};
+const RIGHT_ASSOC = new Set(['->', '//', '++']);
+
+type OpItem = { t: 'prefix'; tok: IToken } | { t: 'atom'; node: CstNode } | { t: 'bin'; tok: IToken } | { t: 'has'; path: CstNode };
+
 // ---- CST helpers ------------------------------------------------------------------------------
 
 type Child = CstNode | IToken;
@@ -179,7 +207,7 @@ export class Lowerer {
         return { kind: 'If', span: this.span(c!), cond: this.expr(a!, scope), then: this.expr(b!, scope), else: this.expr(d!, scope) };
       }
       default:
-        return this.impl(c!, scope);
+        return this.opExpr(c!, scope);
     }
   }
 
@@ -232,69 +260,76 @@ export class Lowerer {
   }
 
   // ---- operators ----------------------------------------------------------------------------------
-  private impl(n: CstNode, scope: Scope): A.Expr {
-    const lhs = this.binaryLeft(node(n, 'orExpr')!, scope);
-    const rhsNode = node(n, 'implExpr');
-    if (!rhsNode) return lhs;
-    const rhs = this.impl(rhsNode, scope);
-    return { kind: 'Impl', span: this.join(lhs.span, rhs.span), lhs, rhs };
+  /**
+   * An opExpr is a flat list of operands, binary operators and `? attrpath`; it is turned into
+   * a tree by precedence climbing with the binding powers of Nix 2.8's bison grammar. A prefix
+   * `!` takes as its operand everything that binds tighter than `!` (so `!a + b` is `!(a + b)`,
+   * also as a right operand: `a + !b + c` is `a + !(b + c)`); a prefix `-` binds tightest.
+   */
+  private opExpr(n: CstNode, scope: Scope): A.Expr {
+    const items: OpItem[] = [];
+    for (const c of ordered(n)) {
+      if (isToken(c)) continue; // `?`: its attrpath follows
+      if (c.name === 'operand') {
+        for (const t of ordered(c, ['Bang', 'Minus'])) items.push({ t: 'prefix', tok: t as IToken });
+        items.push({ t: 'atom', node: c });
+      } else if (c.name === 'binaryOp') items.push({ t: 'bin', tok: ordered(c)[0] as IToken });
+      else items.push({ t: 'has', path: c });
+    }
+    const state = { i: 0 };
+    return this.climb(items, state, 0, scope);
   }
 
-  /** Left-associative and non-associative levels: orExpr … mulExpr, and the right-assoc ones. */
-  private binaryLeft(n: CstNode, scope: Scope): A.Expr {
-    switch (n.name) {
-      case 'orExpr':
-      case 'andExpr':
-      case 'eqExpr':
-      case 'cmpExpr':
-      case 'addExpr':
-      case 'mulExpr': {
-        const items = ordered(n);
-        let lhs = this.binaryLeft(items[0] as CstNode, scope);
-        for (let i = 1; i + 1 < items.length; i += 2) {
-          const op = items[i] as IToken;
-          const rhs = this.binaryLeft(items[i + 1] as CstNode, scope);
-          lhs = this.binary(op, lhs, rhs, scope);
-        }
-        return lhs;
-      }
-      case 'updateExpr':
-      case 'concatExpr': {
-        const lhs = this.binaryLeft(node(n, n.name === 'updateExpr' ? 'addExpr' : 'hasAttrExpr')!, scope);
-        const rest = node(n, n.name);
-        if (!rest) return lhs;
-        const rhs = this.binaryLeft(rest, scope);
-        const span = this.join(lhs.span, rhs.span);
-        return n.name === 'updateExpr' ? { kind: 'Update', span, lhs, rhs } : { kind: 'Concat', span, lhs, rhs };
-      }
-      case 'hasAttrExpr': {
-        const not = node(n, 'notExpr');
-        if (not) return this.binaryLeft(not, scope);
-        let target = this.binaryLeft(node(n, 'negExpr')!, scope);
-        for (const p of nodes(n, 'attrpath')) {
-          const path = this.attrPath(p, scope);
-          target = { kind: 'HasAttr', span: this.join(target.span, this.span(p)), target, path };
-        }
-        return target;
-      }
-      case 'notExpr':
-        return { kind: 'Not', span: this.span(n), expr: this.binaryLeft(node(n, 'addExpr')!, scope) };
-      case 'negExpr': {
-        const minus = token(n, 'Minus');
-        if (!minus) return this.app(node(n, 'appExpr')!, scope);
-        const operand = node(n, 'notExpr') ?? node(n, 'negExpr')!;
-        const span = this.span(n);
-        return { kind: 'Neg', span, expr: this.binaryLeft(operand, scope), fn: this.resolve('__sub', this.span(minus), scope) };
-      }
-      default:
-        throw new Error(`internal error: unexpected CST node ${n.name}`);
+  private climb(items: OpItem[], st: { i: number }, minPrec: number, scope: Scope): A.Expr {
+    const first = items[st.i++]!;
+    let lhs: A.Expr;
+    if (first.t === 'prefix') {
+      const bang = first.tok.image === '!';
+      const operand = this.climb(items, st, (bang ? PREC_NOT : PREC_NEG) + 1, scope);
+      const span = this.join(this.span(first.tok), operand.span);
+      lhs = bang
+        ? { kind: 'Not', span, expr: operand }
+        : { kind: 'Neg', span, expr: operand, fn: this.resolve('__sub', this.span(first.tok), scope) };
+    } else if (first.t === 'atom') {
+      lhs = this.app(first.node, scope);
+    } else {
+      throw new Error('internal error: operator sequence does not start with an operand');
     }
+    let lastNonAssoc = -1;
+    for (;;) {
+      const it = items[st.i];
+      if (!it) break;
+      if (it.t === 'has') {
+        if (PREC_HAS < minPrec) break;
+        st.i++;
+        lhs = { kind: 'HasAttr', span: this.join(lhs.span, this.span(it.path)), target: lhs, path: this.attrPath(it.path, scope) };
+        continue;
+      }
+      if (it.t !== 'bin') throw new Error('internal error: two operands in a row');
+      const p = BINARY_PREC[it.tok.image]!;
+      if (p < minPrec) break;
+      if (p === lastNonAssoc) {
+        // `a == b == c`, `a < b < c`: Nix's grammar makes these operators non-associative.
+        this.error('E_PARSE', `syntax error, unexpected '${it.tok.image}'`, this.span(it.tok));
+      }
+      st.i++;
+      const rhs = this.climb(items, st, RIGHT_ASSOC.has(it.tok.image) ? p : p + 1, scope);
+      lhs = this.binary(it.tok, lhs, rhs, scope);
+      if (p === PREC_EQ || p === PREC_CMP) lastNonAssoc = p;
+    }
+    return lhs;
   }
 
   private binary(op: IToken, lhs: A.Expr, rhs: A.Expr, scope: Scope): A.Expr {
     const span = this.join(lhs.span, rhs.span);
     const opSpan = this.span(op);
     switch (op.image) {
+      case '->':
+        return { kind: 'Impl', span, lhs, rhs };
+      case '//':
+        return { kind: 'Update', span, lhs, rhs };
+      case '++':
+        return { kind: 'Concat', span, lhs, rhs };
       case '||':
         return { kind: 'Or', span, lhs, rhs };
       case '&&':
@@ -321,6 +356,7 @@ export class Lowerer {
     }
   }
 
+  /** An operand's application `f a b` (prefix operators are handled by climb). */
   private app(n: CstNode, scope: Scope): A.Expr {
     const sels = nodes(n, 'selectExpr');
     const fn = this.select(sels[0]!, scope);

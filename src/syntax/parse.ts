@@ -9,7 +9,7 @@ import { ImgError } from '../base/error.js';
 import type { SourceFile, Span } from '../base/source.js';
 import type { Expr } from './ast.js';
 import { Lowerer } from './lower.js';
-import { getParser } from './parser.js';
+import { getParser, resetParser } from './parser.js';
 import { tokenize } from './tokens.js';
 
 export interface ParseOptions {
@@ -31,8 +31,7 @@ function homeDir(): string {
 
 export function parse(file: SourceFile, opts: ParseOptions): ParseResult {
   const text = file.text;
-  // A sentinel newline lets a path at the very end of the input get its zero-width end token.
-  const lexed = tokenize(text + '\n');
+  const lexed = tokenize(text);
   if (lexed.errors.length > 0) {
     return {
       ok: false,
@@ -40,15 +39,28 @@ export function parse(file: SourceFile, opts: ParseOptions): ParseResult {
     };
   }
   const parser = getParser();
-  parser.input = lexed.tokens;
-  const cst = parser.start();
-  if (parser.errors.length > 0) {
-    return { ok: false, errors: parser.errors.map((e) => syntaxError(file, e)) };
+  try {
+    parser.input = lexed.tokens;
+    const cst = parser.start();
+    if (parser.errors.length > 0) {
+      return { ok: false, errors: parser.errors.map((e) => syntaxError(file, e)) };
+    }
+    const lowerer = new Lowerer(file, { scopes: opts.scopes, home: opts.home ?? homeDir() });
+    const expr = lowerer.lowerStart(cst);
+    if (lowerer.errors.length > 0) return { ok: false, errors: lowerer.errors };
+    return { ok: true, expr };
+  } catch (e) {
+    // Recursive descent over absurdly deep nesting can exhaust the JS stack: a user error.
+    // (Chevrotain may report it as another RangeError while unwinding; its state is then not
+    // trustworthy, so the next parse builds a fresh parser.)
+    if (e instanceof RangeError) {
+      resetParser();
+      return { ok: false, errors: [new ImgError('E_PARSE', 'expression nested too deeply (the parser ran out of stack)', spanAt(file, 0, 0))] };
+    }
+    throw e;
+  } finally {
+    if (parser) parser.input = [];
   }
-  const lowerer = new Lowerer(file, { scopes: opts.scopes, home: opts.home ?? homeDir() });
-  const expr = lowerer.lowerStart(cst);
-  if (lowerer.errors.length > 0) return { ok: false, errors: lowerer.errors };
-  return { ok: true, expr };
 }
 
 function spanAt(file: SourceFile, start: number, end: number): Span {

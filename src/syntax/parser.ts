@@ -104,7 +104,7 @@ export class NixParser extends CstParser {
         { ALT: () => this.SUBRULE(this.withExpr) },
         { GATE: () => this.LA(2).tokenType !== T.LCurly, ALT: () => this.SUBRULE(this.letExpr) },
         { ALT: () => this.SUBRULE(this.ifExpr) },
-        { ALT: () => this.SUBRULE(this.implExpr) },
+        { ALT: () => this.SUBRULE(this.opExpr) },
       ],
     });
   });
@@ -202,129 +202,59 @@ export class NixParser extends CstParser {
     this.SUBRULE3(this.expr);
   });
 
-  // ---- operators, loosest first ---------------------------------------------------------------
-  /** `->`, right-associative. */
-  public implExpr = this.RULE('implExpr', () => {
-    this.SUBRULE(this.orExpr);
-    this.OPTION(() => {
-      this.CONSUME(T.Impl);
-      this.SUBRULE(this.implExpr);
-    });
-  });
-
-  public orExpr = this.RULE('orExpr', () => {
-    this.SUBRULE(this.andExpr);
-    this.MANY(() => {
-      this.CONSUME(T.OrOp);
-      this.SUBRULE2(this.andExpr);
-    });
-  });
-
-  public andExpr = this.RULE('andExpr', () => {
-    this.SUBRULE(this.eqExpr);
-    this.MANY(() => {
-      this.CONSUME(T.And);
-      this.SUBRULE2(this.eqExpr);
-    });
-  });
-
-  /** `==` `!=`, non-associative. */
-  public eqExpr = this.RULE('eqExpr', () => {
-    this.SUBRULE(this.cmpExpr);
-    this.OPTION(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Eq) }, { ALT: () => this.CONSUME(T.Neq) }]);
-      this.SUBRULE2(this.cmpExpr);
-    });
-  });
-
-  /** `<` `>` `<=` `>=`, non-associative. */
-  public cmpExpr = this.RULE('cmpExpr', () => {
-    this.SUBRULE(this.updateExpr);
-    this.OPTION(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(T.Lt) },
-        { ALT: () => this.CONSUME(T.Gt) },
-        { ALT: () => this.CONSUME(T.Leq) },
-        { ALT: () => this.CONSUME(T.Geq) },
-      ]);
-      this.SUBRULE2(this.updateExpr);
-    });
-  });
-
-  /** `//`, right-associative. */
-  public updateExpr = this.RULE('updateExpr', () => {
-    this.SUBRULE(this.addExpr);
-    this.OPTION(() => {
-      this.CONSUME(T.Update);
-      this.SUBRULE(this.updateExpr);
-    });
-  });
-
-  public addExpr = this.RULE('addExpr', () => {
-    this.SUBRULE(this.mulExpr);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
-      this.SUBRULE2(this.mulExpr);
-    });
-  });
-
-  public mulExpr = this.RULE('mulExpr', () => {
-    this.SUBRULE(this.concatExpr);
-    this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
-      this.SUBRULE2(this.concatExpr);
-    });
-  });
-
-  /** `++`, right-associative. */
-  public concatExpr = this.RULE('concatExpr', () => {
-    this.SUBRULE(this.hasAttrExpr);
-    this.OPTION(() => {
-      this.CONSUME(T.Concat);
-      this.SUBRULE(this.concatExpr);
-    });
-  });
-
+  // ---- operators ----------------------------------------------------------------------------
   /**
-   * `e ? a.b`, chaining to the left. A `!` operand binds looser than `+` (its operand is an
-   * addExpr), wherever it appears, as bison's %prec NOT decides.
+   * A flat sequence of operands and binary operators (and `? attrpath`). Precedence,
+   * associativity and the non-associativity of `==` `!=` `<` `>` `<=` `>=` are applied when the
+   * sequence is lowered (lower.ts, by precedence climbing with Nix 2.8's bison table): a flat
+   * rule keeps the parse shallow (deeply nested input does not exhaust the stack) and fast.
    */
-  public hasAttrExpr = this.RULE('hasAttrExpr', () => {
-    this.OR([
-      { ALT: () => this.SUBRULE(this.notExpr) },
-      {
-        ALT: () => {
-          this.SUBRULE(this.negExpr);
-          this.MANY(() => {
+  public opExpr = this.RULE('opExpr', () => {
+    this.SUBRULE(this.operand);
+    this.MANY(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.SUBRULE(this.binaryOp);
+            this.SUBRULE2(this.operand);
+          },
+        },
+        {
+          ALT: () => {
             this.CONSUME(T.Question);
             this.SUBRULE(this.attrpath);
-          });
+          },
         },
-      },
-    ]);
+      ]);
+    });
   });
 
-  public notExpr = this.RULE('notExpr', () => {
-    this.CONSUME(T.Bang);
-    this.SUBRULE(this.addExpr);
-  });
-
-  /** Unary minus binds tightest of the operators: `-f x` is `-(f x)`. */
-  public negExpr = this.RULE('negExpr', () => {
+  public binaryOp = this.RULE('binaryOp', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.OR2([{ ALT: () => this.SUBRULE(this.notExpr) }, { ALT: () => this.SUBRULE(this.negExpr) }]);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.appExpr) },
+      { ALT: () => this.CONSUME(T.Impl) },
+      { ALT: () => this.CONSUME(T.OrOp) },
+      { ALT: () => this.CONSUME(T.And) },
+      { ALT: () => this.CONSUME(T.Eq) },
+      { ALT: () => this.CONSUME(T.Neq) },
+      { ALT: () => this.CONSUME(T.Lt) },
+      { ALT: () => this.CONSUME(T.Gt) },
+      { ALT: () => this.CONSUME(T.Leq) },
+      { ALT: () => this.CONSUME(T.Geq) },
+      { ALT: () => this.CONSUME(T.Update) },
+      { ALT: () => this.CONSUME(T.Plus) },
+      { ALT: () => this.CONSUME(T.Minus) },
+      { ALT: () => this.CONSUME(T.Star) },
+      { ALT: () => this.CONSUME(T.Slash) },
+      { ALT: () => this.CONSUME(T.Concat) },
     ]);
   });
 
-  public appExpr = this.RULE('appExpr', () => {
-    this.SUBRULE(this.selectExpr);
-    this.MANY(() => this.SUBRULE2(this.selectExpr));
+  /** Prefix `!` and `-`, then an application `f a b` (its items are selects). */
+  public operand = this.RULE('operand', () => {
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.Minus) }]);
+    });
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.selectExpr));
   });
 
   /** `e.a.b`, `e.a.b or d`, and the legacy `f or` (a call of `f` with the variable `or`). */
@@ -494,6 +424,11 @@ export function getParser(validate = false): NixParser {
     parser = new NixParser(validate);
   }
   return parser;
+}
+
+/** Drops the parser after its state was broken (a stack overflow inside Chevrotain). */
+export function resetParser(): void {
+  parser = undefined;
 }
 
 export type { CstNode, IToken };

@@ -304,18 +304,23 @@ export interface LexError {
 
 /** Tokenises `text`. Errors: characters no token matches, and "path has a trailing slash". */
 export function tokenize(text: string): { tokens: IToken[]; errors: LexError[] } {
-  const r = getLexer().tokenize(text);
+  // A sentinel newline lets a path at the very end of the input get its zero-width end token;
+  // a token that runs into it (an unterminated string) is cut back to the real text.
+  const r = getLexer().tokenize(text + '\n');
   const errors: LexError[] = [];
   for (const e of r.errors) {
     // An unmatched `}` at top level: the parser reports it as an unexpected '}'.
     if (/pop/i.test(e.message) && text[e.offset] === '}') continue;
     const ch = text.charCodeAt(e.offset);
     const shown = ch >= 32 && ch < 127 ? `'${text[e.offset]}'` : `byte 0x${ch.toString(16).padStart(2, '0')}`;
-    errors.push({ offset: e.offset, length: Math.max(1, e.length), message: `unexpected invalid character ${shown}` });
+    errors.push({ offset: e.offset, length: Math.max(1, Math.min(e.length, text.length - e.offset)), message: `unexpected invalid character ${shown}` });
   }
   const tokens = r.tokens;
   // 'onlyOffset' tokens carry no end; the parser's node locations need it.
-  for (const t of tokens) t.endOffset = t.startOffset + t.image.length - 1;
+  for (const t of tokens) {
+    if (t.startOffset + t.image.length > text.length) t.image = t.image.slice(0, Math.max(0, text.length - t.startOffset));
+    t.endOffset = t.startOffset + t.image.length - 1;
+  }
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.tokenType !== PathEnd) continue;
