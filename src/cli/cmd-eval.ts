@@ -245,13 +245,20 @@ function splitAttrPath(p: string): string[] {
 export const WORKER_STACK_MB = 1024;
 
 async function runInWorker(argv: string[], io: IO, ctx: EvalContext): Promise<number> {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const worker = new Worker(new URL(`./eval-worker${ext}`, import.meta.url), {
+  const options = {
     workerData: { argv, ctx },
     resourceLimits: { stackSizeMb: WORKER_STACK_MB },
     stdout: false,
     stderr: false,
-  });
+  };
+  let worker: Worker;
+  if (import.meta.url.endsWith('.ts')) {
+    // running from sources under tsx (tests, development): register its loader in the worker
+    const api = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./eval-worker.ts', import.meta.url).href;
+    const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    worker = new Worker(code, { ...options, eval: true });
+  } else worker = new Worker(new URL('./eval-worker.js', import.meta.url), options);
   return await new Promise<number>((resolve, reject) => {
     let code = 1;
     worker.on('message', (m: { out?: string; err?: string; code?: number }) => {
