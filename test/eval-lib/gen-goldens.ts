@@ -496,11 +496,114 @@ function genJson(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// toml: builtins.fromTOML
+
+const HAND_TOML: string[] = [
+  // keys
+  'a = 1', 'a=1', '  a  =  1  ', 'a = 1 # c', '# only a comment', '', '\n\n', 'a = 1\n\n# c\nb = 2\n',
+  'bare_key = 1\nbare-key = 2\n1234 = 3\n-_- = 4', '"quoted key" = 1', "'literal key' = 1", '"" = 1', "'' = 1",
+  '"a.b" = 1', 'a.b.c = 1', 'a . b . c = 1', 'a."b.c".d = 1', '"\\u00e9" = 1', '"a\\u0000b" = 1', 'a.b = 1\na.c = 2',
+  '= 1', 'a', 'a =', 'a = ', 'a b = 1', 'a.= 1', '.a = 1', 'a..b = 1', '"""a""" = 1', "'''a''' = 1", 'a = 1 b = 2',
+  '\xe9 = 1', 'a = 1\na = 2', 'a = 1\n"a" = 2', 'a.b = 1\na = 2', 'a = 1\na.b = 2', 'a\t=\t1',
+  // integers
+  'a = 0', 'a = +0', 'a = -0', 'a = 42', 'a = +99', 'a = -17', 'a = 1_000', 'a = 5_349_221', 'a = 1_2_3',
+  'a = 0xDEADBEEF', 'a = 0xdead_beef', 'a = 0o755', 'a = 0o01234567', 'a = 0b11010110', 'a = 0x0', 'a = 0b0',
+  'a = 9223372036854775807', 'a = 9223372036854775808', 'a = -9223372036854775808', 'a = -9223372036854775809',
+  'a = 99999999999999999999', 'a = 0xFFFFFFFFFFFFFFFF', 'a = 0x7FFFFFFFFFFFFFFF', 'a = 0o1777777777777777777777',
+  'a = 01', 'a = 00', 'a = -01', 'a = 1__0', 'a = _1', 'a = 1_', 'a = +0x10', 'a = -0x10', 'a = 0X10', 'a = 0x',
+  'a = 0xG', 'a = 0o8', 'a = 0b2', 'a = 0x_1', 'a = 1a', 'a = 12e', 'a = ++1', 'a = --1', 'a = 1-2',
+  // floats
+  'a = 1.0', 'a = +1.0', 'a = 3.1415', 'a = -0.01', 'a = 5e+22', 'a = 1e6', 'a = -2E-2', 'a = 6.626e-34',
+  'a = 9_224_617.445_991_228_313', 'a = 1e06', 'a = 1e+06', 'a = 1.5e-7', 'a = 0.0', 'a = -0.0', 'a = +0.0',
+  'a = 1e400', 'a = -1e400', 'a = 1e-400', 'a = 4.9e-324', 'a = 1.7976931348623157e308', 'a = 0.1', 'a = 123456789.0',
+  'a = inf', 'a = +inf', 'a = -inf', 'a = nan', 'a = +nan', 'a = -nan', 'a = Inf', 'a = NaN', 'a = infinity',
+  'a = 1.', 'a = .1', 'a = 1.e5', 'a = 1e', 'a = 1e+', 'a = 1.5.5', 'a = 01.5', 'a = 1_.5', 'a = 1._5', 'a = 1e_5',
+  'a = 1e5_0', 'a = 00.5', 'a = -.5', 'a = 1E5',
+  // booleans
+  'a = true', 'a = false', 'a = TRUE', 'a = True', 'a = tru', 'a = truee', 'a = true1',
+  // strings
+  'a = "abc"', 'a = ""', 'a = "x\\ty"', 'a = "x\ty"', 'a = "\\b\\t\\n\\f\\r\\"\\\\"', 'a = "\\u00e9\\U0001F600"',
+  'a = "\\u0000"', 'a = "a\\u0000b"', 'a = "\\ud800"', 'a = "\\U00110000"', 'a = "\\U0010FFFF"', 'a = "\\x41"',
+  'a = "\\e"', 'a = "\\a"', 'a = "\\ "', 'a = "\\u12"', 'a = "\\uZZZZ"', 'a = "abc', 'a = "a\nb"', 'a = "a\rb"',
+  'a = "\x01"', 'a = "\x7f"', 'a = "\xc3\xa9"', 'a = "\xe2\x82\xac"', 'a = "\xf0\x9f\x98\x80"', 'a = "\xff"',
+  'a = "\xc3"', 'a = "\xed\xa0\x80"', 'a = "\xc0\x80"',
+  "a = 'abc'", "a = ''", "a = 'C:\\Users\\x'", "a = '<\\i\\c*\\s*>'", "a = 'a\"b'", "a = 'x\ty'", "a = 'x\ny'",
+  "a = 'x\x1fy'", "a = 'x\x7fy'", "a = '\xc3\xa9'", "a = '\xff'", "a = 'abc",
+  'a = """abc"""', 'a = """\nabc"""', 'a = """\r\nabc"""', 'a = """\n\nabc"""', 'a = """a\nb\r\nc"""',
+  'a = """\nfoo\\\n   bar"""', 'a = """\nfoo \\  \n\n  bar \\\n  """', 'a = """a\\\tb"""', 'a = """""x"""""',
+  'a = """x""""', 'a = """x"""""', 'a = """x""""""', 'a = """a""b"""', 'a = """a"""b"""', 'a = """\\u00e9"""',
+  'a = """\x01"""', 'a = """\xff"""', 'a = """abc',
+  "a = '''abc'''", "a = '''\nabc'''", "a = '''\r\nabc'''", "a = '''a\nb'''", "a = '''a\\b'''", "a = '''''x'''''",
+  "a = '''x''''", "a = '''a''b'''", "a = '''a'''b'''", "a = '''\x01'''", "a = '''abc",
+  // arrays
+  'a = []', 'a = [1]', 'a = [1,2,3]', 'a = [ 1 , 2 , 3 , ]', 'a = [1, "a", 1.5, true, [], {}]', 'a = [[1,2],[3]]',
+  'a = [\n1,\n2,\n]', 'a = [ # c\n 1, # d\n 2 # e\n]', 'a = [,]', 'a = [1,,2]', 'a = [1 2]', 'a = [1', 'a = [',
+  'a = [{b = 1}, {b = 2}]', 'a = [\r\n1\r\n]',
+  // inline tables
+  'a = {}', 'a = {b = 1}', 'a = { b = 1, c = "x" }', 'a = {b.c = 1, b.d = 2}', 'a = {b = {c = {d = 1}}}',
+  'a = {b = 1,}', 'a = {b = 1, b = 2}', 'a = {\nb = 1}', 'a = {b = 1\n}', 'a = {b = 1 c = 2}', 'a = {b = 1',
+  'a = {b = 1}\na.c = 2', 'a = {b = 1}\n[a]', 'a = {b = {c = 1}}\n[a.b]', 'a = {b.c = 1}\na.b.d = 2',
+  // tables
+  '[a]', '[a]\nb = 1', '[ a ]', '[ a . b ]', '[a.b.c]\nd = 1', '[a]\nb = 1\n[a]\nc = 2', '[a.b]\n[a]\nc = 2',
+  '[a]\n[a.b]\n[a]', '[a.b]\nx = 1\n[a]\nb.y = 2', '[a]\nb.c = 1\n[a.b]\nd = 2', 'a.b = 1\n[a]\nc = 2',
+  'a.b = 1\n[a.b]', 'a.b.c = 1\n[a.b]\nd = 2', '[a]\nb = 1\n[a.b]', '[a]\nb = {}\n[a.b]', '[]', '[a', '[a]b',
+  '[a] # c\nb = 1', '[a]]', '[[a]', '[ [a]]', '["a b"]\nc = 1', "['a.b']\nc = 1", '[a]\n[b]\n[a.c]',
+  '[x.y.z.w]\n[x]', '[a.b.c]\n[a.b]\n[a]', '[\ta\t]',
+  // arrays of tables
+  '[[a]]', '[[a]]\nb = 1\n[[a]]\nb = 2', '[[a]]\n[[a]]\n[[a]]', '[[a]]\nb = 1\n[a.c]\nd = 2', '[[a]]\n[[a.b]]\n[[a.b]]\n[[a]]\n[[a.b]]',
+  '[[fruit]]\nname = "apple"\n[fruit.physical]\ncolor = "red"\n[[fruit.variety]]\nname = "rd"\n[[fruit]]\nname = "b"',
+  'a = [1]\n[[a]]', 'a = []\n[[a]]', 'a = [{b = 1}]\n[[a]]', '[[a]]\n[a]', '[a]\n[[a]]', '[[a]]\nb = 1\na = 2',
+  '[[a.b]]\n[a]\nc = 1', '[[a.b]]\n[a]\nb = 1', '[a]\nb = [1]\n[[a.b]]', '[[ a ]]', '[[a]] # c', '[[a]]]',
+  // dates and times
+  'a = 1979-05-27', 'a = 07:32:00', 'a = 07:32:00.999', 'a = 1979-05-27T07:32:00', 'a = 1979-05-27 07:32:00',
+  'a = 1979-05-27T07:32:00Z', 'a = 1979-05-27t07:32:00z', 'a = 1979-05-27T00:32:00-07:00', 'a = 1979-05-27T00:32:00.999999+07:00',
+  'a = [1979-05-27]', 'a = {b = 07:32:00}', 'x = 1\n[t]\nd = 1979-05-27', 'a = 1979-05-27 ', 'a = 1979-13-45',
+  'a = 1979-05-27T25:00:00', 'a = 1979-05', 'a = 07:32', 'a = 1979-05-27T07:32',
+  // whitespace, newlines, BOM, stray characters
+  'a = 1\r\nb = 2\r\n', 'a = 1\rb = 2', '\xef\xbb\xbfa = 1', 'a = 1\n\xef\xbb\xbfb = 2', '# c\x1f\na = 1', '# c\x7f\na = 1',
+  '# c\xff\na = 1', '# c \xc3\xa9\na = 1', '# c\ta\na = 1', 'a = 1 #\x01', 'a = 1\x0c', '\ta = 1',
+  '\n\n  [a]  \n\n  b = 1  \n\n',
+  // more table rules
+  '[[t.a]]\nb = 1\n[t]\na.c = 2', '[a.c]\n[[a.b]]\n[a]', '[[a.b]]\n[a.c]\n[a]', '[[a.b.c]]\n[a.b]', '[[a.b.c]]\n[a]',
+  '[a]\nb.c = 1\n[a.b]\nd = 2', '[a]\nb.c.d = 1\n[a.b]', '[a]\nb.c.d = 1\n[a.b.c]', 'a.b.c = 1\n[a]',
+  'a.b.c = 1\n[a.b.c]', '[a.b]\nc = 1\n[a]\nd.e = 1', '[a]\nb = 1\n[c]\n[a.d]', '[[a]]\n[a.b]\nc = 1\n[a.b]',
+  '[[a]]\nb.c = 1\n[a.b]', '[[a]]\n[a.b]\n[[a]]\n[a.b]', 'a = {}\n[a.b]', '[a]\nx.y = {}\n[a.x.y]',
+  // date and time ranges
+  'a = 1979-02-30', 'a = 1979-04-31', 'a = 2000-02-29', 'a = 1900-02-29', 'a = 1979-00-10', 'a = 1979-01-00',
+  'a = 1979-12-31', 'a = 23:59:60', 'a = 23:60:00', 'a = 00:00:61', 'a = 24:00:00', 'a = 1979-05-27T07:32:00+24:00',
+  'a = 1979-05-27T07:32:00+23:60', 'a = 1979-05-27T07:32:00.', 'a = 1979-05-27T', 'a = 1979-05-27X07:32:00',
+  // comments and bytes
+  '# \xc3\n', '# \xe2\x82\xac ok\na = 1', '# \x80\na = 1', 'a = 1 # \xff', '#\x7f', 'a = "\\u00e9" # \xc3\xa9',
+];
+
+function genToml(): void {
+  const cases: { text: string; from: string }[] = [];
+  for (const f of [
+    'eval-okay-fromTOML.nix',
+    'master/eval-okay-fromTOML.nix',
+    'master/eval-okay-fromTOML-timestamps.nix',
+    'master/eval-fail-fromTOML-keyWithNullByte.nix',
+    'master/eval-fail-fromTOML-overflow.nix',
+    'master/eval-fail-fromTOML-timestamps.nix',
+    'master/eval-fail-fromTOML-underflow.nix',
+    'master/eval-fail-fromTOML-valueWithNullByte.nix',
+  ])
+    for (const text of corpusArgs(f, 'fromTOML')) cases.push({ text: text as string, from: f });
+  for (const text of HAND_TOML) cases.push({ text, from: 'hand' });
+  const outcomes = evalJSONBatch(cases.map((c) => `(${NIX_TAG}) (builtins.fromTOML ${nixString(c.text)})`));
+  writeGolden(
+    'toml',
+    cases.map((c, i) => ({ ...c, ...outcomes[i] })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
   'format-number': genFormatNumber,
   json: genJson,
+  toml: genToml,
 };
 
 const wanted = process.argv.slice(2);

@@ -59,7 +59,8 @@ export function runNix(expr: string, opts: { json?: boolean; args?: string[] } =
 export function errorMessage(stderr: string): string {
   const lines = stderr.split('\n').filter((l) => /^\s*error: /.test(l));
   const last = lines[lines.length - 1];
-  if (last === undefined) throw new Error(`no error line in nix output:\n${stderr}`);
+  // Nix itself can crash (a failed assertion in a library): report that as the message.
+  if (last === undefined) return `nix crashed: ${stderr.trim().split('\n')[0]}`;
   return last.replace(/^\s*error: /, '');
 }
 
