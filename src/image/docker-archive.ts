@@ -19,19 +19,14 @@ import { execa } from 'execa';
 import { ImgError } from '../base/error.js';
 import { sha256, toHex } from '../base/hash.js';
 import { type ImageConfig } from './config.js';
+import type { Image } from './image.js';
 import { type JsonValue, jsonBytes, ordered, parseJsonBytes, sortKeysDeep } from './json.js';
 import { type Layer, type LayerSpec, MEDIA_TYPE_LAYER, ROOT_OWNER, layerEntries } from './layer.js';
 import { type Compression, type TarEntry, TarWriter, asyncFdSink, headerBlock, tarSize, withFileSink } from './tar-writer.js';
 import { type TarIndex, type TarMember, indexTar, lookupMember, readMember } from './tar-reader.js';
 
-/** One image to put in an archive. */
-export interface ArchiveImage {
-  /** `name:tag` references (`lower(name):tag`). */
-  readonly repoTags: readonly string[];
-  readonly config: ImageConfig;
-  /** Bottom → top; the file at each `path` is copied into the archive as is. */
-  readonly layers: readonly Layer[];
-}
+/** An image to put in an archive: the file at each layer's `path` is copied in as is. */
+export type ArchiveImage = Image;
 
 export type ArchiveLayout = 'buildImage' | 'streamLayeredImage';
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ImgError } from '../base/error.js';
 import { sha256, toHex } from '../base/hash.js';
 import { type ImageConfig } from './config.js';
+import { platformOf } from './image.js';
 import { jsonBytes, ordered, type JsonValue } from './json.js';
 import { type Layer, MEDIA_TYPE_LAYER, ROOT_OWNER, layerEntries, mediaTypeFor } from './layer.js';
 import { type Compression, type TarEntry, DigestSink, TarWriter, compressSink, fdSink, withFileSink } from './tar-writer.js';
@@ -23,8 +24,6 @@ export interface OciImage {
   readonly layers: readonly Layer[];
   /** `org.opencontainers.image.ref.name` (e.g. `latest` or `example.com/app:1.0`); none when absent. */
   readonly refName?: string;
-  readonly architecture: string;
-  readonly os?: string;
 }
 
 export interface OciOptions {
@@ -109,7 +108,7 @@ export async function writeOciLayout(dir: string, images: readonly OciImage[], o
         ['digest', m.digest],
         ['size', m.size],
         ['annotations', img.refName !== undefined ? ordered([['org.opencontainers.image.ref.name', img.refName]]) : undefined],
-        ['platform', ordered([['architecture', img.architecture], ['os', img.os ?? 'linux']])],
+        ['platform', ordered([['architecture', platformOf(img.config).architecture], ['os', platformOf(img.config).os]])],
       ]),
     );
     results.push({ manifestDigest: m.digest, manifestSize: m.size, configDigest: cfg.digest, layers });
