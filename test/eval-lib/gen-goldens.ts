@@ -598,12 +598,79 @@ function genToml(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// versions: splitVersion, compareVersions, parseDrvName
+
+/** The argument lists a corpus file passes to a two-argument builtin, traced by Nix. */
+function corpusArgs2(file: string, name: string): [string, string][] {
+  const expr = `
+    let b = builtins // { ${name} = x: y: builtins.trace (builtins.toJSON [ x y ]) (builtins.${name} x y); };
+    in scopedImport { builtins = b; } ${join(CORPUS, file)}`;
+  const r = runNix(expr);
+  const out: [string, string][] = [];
+  for (const line of r.stderr.split('\n')) if (line.startsWith('trace: ')) out.push(JSON.parse(line.slice(7)) as [string, string]);
+  if (out.length === 0) throw new Error(`no ${name} calls traced from ${file}:\n${r.stderr}`);
+  return out;
+}
+
+function versionStrings(): string[] {
+  const hand = [
+    '', '1', '1.0', '1.0.0', '1.0.1', '1.1', '2', '10', '01', '1.01', '1.001', '1.10', '2.3', '2.3a', '2.3c', '2.3q', '2.3.1',
+    '2.3pre1', '2.3pre3', '2.3pre12', '2.3-pre', '2.3pre', 'pre', 'pre1', '1pre', '1.0pre', '1.0rc1', '1.0-rc1', '1.0a',
+    '1.0b', '1.0alpha', '1.0beta', '1.0-beta2', '1.0.beta', 'a', 'b', 'A', 'Z', '_', '1_0', '1.0_1', 'x86_64', '1..2',
+    '1--2', '.1', '-1', '1.', '1-', '...', '---', '.-.', '2147483647', '2147483648', '99999999999', '1.2147483648',
+    '1.99999999999', '0', '00', '000', '0.0', '0-0', 'unstable-2020-01-01', '2020-01-01', '1.2.3pre4-5', 'git', '1.0git',
+    '1.0-git', '\xc3\xa9', '1.\xc3\xa9', '1\xe9', '1 2', '1+2', '1~2', '1:2', '1/2', 'pre.1', 'prea', 'pre-pre', 'pree',
+  ];
+  const rnd = prng(271828);
+  const parts = ['0', '1', '2', '10', '01', 'pre', 'rc', 'a', 'beta', '', '2147483648'];
+  const seps = ['.', '-', '', '.'];
+  for (let i = 0; i < 40; i++) {
+    let v = '';
+    for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) v += parts[Math.floor(rnd() * parts.length)]! + seps[Math.floor(rnd() * seps.length)]!;
+    hand.push(v);
+  }
+  return [...new Set(hand)];
+}
+
+function genVersions(): void {
+  const versions = versionStrings();
+  const corpusPairs: { a: string; b: string; from: string }[] = [];
+  for (const f of ['eval-okay-versions.nix', 'master/eval-okay-versions.nix'])
+    for (const [a, b] of corpusArgs2(f, 'compareVersions')) corpusPairs.push({ a, b, from: f });
+  const drvNames = [
+    ...versions,
+    'hello-1.0.2', 'hello', '915resolution-0.5.2', 'xf86-video-i810-1.7.4', 'foo-bar-1.2-beta', 'a-b', 'a-', '-a', '-1',
+    'a-1', 'a--1', 'a-.1', 'a-_1', 'a-B', 'a-\xc3\xa9', 'a-\xff', 'a- 1', 'a-b-c-d', 'nix-2.8.0pre20220412_abc',
+  ];
+  const outcomes = evalJSONBatch([
+    `map builtins.splitVersion ${nixList(versions)}`,
+    `let vs = ${nixList(versions)}; in map (a: map (b: builtins.compareVersions a b) vs) vs`,
+    `map (p: builtins.compareVersions (builtins.elemAt p 0) (builtins.elemAt p 1)) [ ${corpusPairs.map((p) => `[ ${nixString(p.a)} ${nixString(p.b)} ]`).join(' ')} ]`,
+    `map builtins.parseDrvName ${nixList(drvNames)}`,
+  ]);
+  const [split, matrix, corpus, drv] = outcomes.map((o) => {
+    if (!('value' in o)) throw new Error(o.error);
+    return o.value;
+  }) as [string[][], number[][], number[], { name: string; version: string }[]];
+  writeGolden('versions', {
+    versions,
+    splitVersion: split,
+    compareVersions: matrix,
+    corpusCompare: corpusPairs.map((p, i) => ({ ...p, value: corpus[i] })),
+    parseDrvName: drvNames.map((s, i) => ({ s, ...drv[i]! })),
+  });
+}
+
+const nixList = (xs: string[]): string => `[ ${xs.map(nixString).join(' ')} ]`;
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
   'format-number': genFormatNumber,
   json: genJson,
   toml: genToml,
+  versions: genVersions,
 };
 
 const wanted = process.argv.slice(2);
