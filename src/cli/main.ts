@@ -18,7 +18,7 @@ export interface Command {
  * The commands, in the order `--help` lists them. Command `x` lives in `cmd-x.ts` and is loaded
  * only when it runs, so start-up pays for one command.
  */
-const COMMAND_NAMES = ['parse', 'eval', 'instantiate', 'show-derivation', 'build', 'store', 'prefetch-image', 'push'];
+const COMMAND_NAMES = ['parse', 'eval', 'instantiate', 'show-derivation', 'build', 'store', 'prefetch-image', 'push', 'stream-image'];
 
 async function loadCommand(name: string): Promise<Command | undefined> {
   if (!COMMAND_NAMES.includes(name)) return undefined;

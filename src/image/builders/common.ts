@@ -141,7 +141,7 @@ export async function runCommands(ctx: BuiltinBuildContext, builder: string, wha
     cancelSignal: ctx.signal,
     encoding: 'buffer',
   });
-  const all = r.all as unknown as Buffer | undefined;
+  const all = r.all ? Buffer.from(r.all as unknown as Uint8Array) : undefined;
   if (all && all.length) for (const line of all.toString('latin1').replace(/\n$/, '').split('\n')) ctx.log(line);
   if ((r as { code?: string }).code === 'ENOENT') throw buildError(builder, `${what}: '${argv[0]}' is not installed`);
   if (r.failed) throw buildError(builder, `${what} failed with exit code ${r.exitCode ?? '?'}`);
@@ -154,17 +154,24 @@ export async function runCommands(ctx: BuiltinBuildContext, builder: string, wha
  */
 export async function runFakeRoot(ctx: BuiltinBuildContext, builder: string, script: string, dir: string): Promise<OwnershipOverride[]> {
   if (script.trim() === '') return [];
+  // What is there before: fakeroot (as a real root too) may really chown, so compare with this.
+  const before = new Map<string, { uid: number; gid: number }>();
+  const snap = (rel: string): void => {
+    const st = lstatSync(fsPath(dir + rel));
+    before.set(rel, { uid: st.uid, gid: st.gid });
+    if (st.isDirectory()) for (const n of readdirSync(fsPath(dir + rel), { encoding: 'buffer' })) snap(`${rel}/${n.toString('latin1')}`);
+  };
+  snap('');
   const state = join(ctx.tmpDir, 'fakeroot.state');
   writeFileSync(state, '');
   await runCommands(ctx, builder, 'fakeRootCommands', script, dir, ['fakeroot', '-i', state, '-s', state, '--']);
-  // read back: the faked view (uid gid mode path) against the real one
+  // read back the faked view (uid gid mode path)
   const r = await execa('fakeroot', ['-i', state, '--', 'find', '.', '-printf', '%U %G %m %p\\0'], {
     cwd: dir, reject: false, encoding: 'buffer', env: commandEnv(ctx, ''), extendEnv: false,
   });
   if (r.failed) throw buildError(builder, `fakeRootCommands: reading the recorded ownership failed (exit ${r.exitCode ?? '?'})`);
   const out: OwnershipOverride[] = [];
-  for (const rec of (r.stdout as unknown as Buffer).toString('latin1').split('\0')) {
-    if (!rec) continue;
+  for (const rec of Buffer.from(r.stdout as unknown as Uint8Array).toString('latin1').split('\0')) {
     const m = /^(\d+) (\d+) ([0-7]+) \.(\/.*)?$/s.exec(rec);
     if (!m || !m[4]) continue;
     const rel = m[4];
@@ -172,13 +179,11 @@ export async function runFakeRoot(ctx: BuiltinBuildContext, builder: string, scr
     const gid = Number(m[2]);
     const mode = parseInt(m[3]!, 8);
     const st = lstatSync(fsPath(dir + rel));
-    if (st.isSymbolicLink()) {
-      if (uid !== st.uid || gid !== st.gid) out.push({ path: rel, uid, gid });
-      continue;
-    }
-    const changed = uid !== st.uid || gid !== st.gid;
-    const modeChanged = mode !== (st.mode & 0o7777);
-    if (changed || modeChanged) out.push({ path: rel, ...(changed ? { uid, gid } : { uid: 0, gid: 0 }), ...(modeChanged ? { mode } : {}) });
+    const was = before.get(rel);
+    // an entry that existed keeps 0:0 unless its faked owner changed; a new one gets its faked owner
+    const changed = was ? uid !== was.uid || gid !== was.gid : uid !== 0 || gid !== 0;
+    const modeChanged = !st.isSymbolicLink() && mode !== (st.mode & 0o7777);
+    if (changed || modeChanged) out.push({ path: rel, ...(changed ? { uid, gid } : {}), ...(modeChanged ? { mode } : {}) });
   }
   return out;
 }

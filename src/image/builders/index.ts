@@ -10,4 +10,4 @@ import { exportImage, mergeImages } from './whole-archives.js';
 
 export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages];
 
-export { streamLayeredImage, readConf, type LayeredConf } from './layered-image.js';
+export { streamLayeredImage, readConf, writeLayeredArchive, type LayeredConf } from './layered-image.js';
