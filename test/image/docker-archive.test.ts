@@ -3,13 +3,12 @@
 // OCI round trip, with gzip layers, without manifest.json, and on hostile or truncated archives.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImgError } from '../../src/base/error.js';
 import { makeImageConfig, mergeEnv } from '../../src/image/config.js';
 import { readDockerArchive, writeDockerArchive, writeStreamedArchive } from '../../src/image/docker-archive.js';
-import { popularityLayers } from '../../src/image/layering.js';
 import { storePathSources, writeLayer } from '../../src/image/layer.js';
 import { TarWriter, withFileSink, type TarEntry } from '../../src/image/tar-writer.js';
 import { needTool } from '../helpers/tools.js';
@@ -282,6 +281,72 @@ test('truncated and corrupt archives give a clear E_ARCHIVE error', async () => 
   }
 });
 
-void spawnSync;
-void popularityLayers;
+test('readDockerArchive: zstd layers and a zstd outer archive', async () => {
+  if (!needTool('zstd archives', 'zstd')) return;
+  const s = makeStore();
+  const t = tempDir();
+  try {
+    const spec = { sources: [...nixDirs(0o755), ...storePathSources([BUSYBOX_PATH], s)], mtime: 1 };
+    const zl = await writeLayer(spec, join(t.dir, 'l.tar.zst'), 'zstd');
+    assert.ok(zl.mediaType.endsWith('+zstd'));
+    const config = makeImageConfig({ architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: {}, diffIDs: [zl.diffID] });
+    const a = await writeDockerArchive(join(t.dir, 'z.tar.zst'), [{ repoTags: ['z:1'], config, layers: [zl] }], { layout: 'streamLayeredImage', mtime: 1, compression: 'zstd' });
+    const img = await readDockerArchive(a.path, { workDir: join(t.dir, 'work') });
+    assert.equal(img.layers.map((l) => l.compression), ['zstd']);
+    assert.is((await img.layers[0]!.copyTo(join(t.dir, 'back.tar'))).diffID, zl.diffID);
+  } finally {
+    s.cleanup();
+    t.cleanup();
+  }
+});
+
+test('readDockerArchive: Docker >= 25 layout (config and layers under blobs/sha256, legacy symlink)', async () => {
+  const s = makeStore();
+  const t = tempDir();
+  try {
+    const l = await writeLayer({ sources: storePathSources([BUSYBOX_PATH], s), mtime: 1 }, join(t.dir, 'l.tar'));
+    const config = makeImageConfig({ architecture: 'amd64', created: '1970-01-01T00:00:01Z', config: { Env: ['A=b'] }, diffIDs: [l.diffID] });
+    const lh = l.diffID.slice(7);
+    const ch = config.digest.slice(7);
+    const p = join(t.dir, 'docker25.tar');
+    await rawTar(p, [
+      { type: 'directory', name: 'blobs/', mode: 0o755, mtime: 1, owner },
+      { type: 'directory', name: 'blobs/sha256/', mode: 0o755, mtime: 1, owner },
+      { type: 'file', name: `blobs/sha256/${ch}`, mode: 0o644, mtime: 1, owner, size: config.bytes.length, source: { data: config.bytes } },
+      { type: 'file', name: `blobs/sha256/${lh}`, mode: 0o644, mtime: 1, owner, size: l.size, source: { path: l.path } },
+      { type: 'directory', name: `${'e'.repeat(64)}/`, mode: 0o755, mtime: 1, owner },
+      { type: 'symlink', name: `${'e'.repeat(64)}/layer.tar`, mode: 0o777, mtime: 1, owner, target: `../blobs/sha256/${lh}` },
+      f('index.json', '{"schemaVersion":2,"manifests":[]}'),
+      f('manifest.json', JSON.stringify([{ Config: `blobs/sha256/${ch}`, RepoTags: ['d25:latest'], Layers: [`${'e'.repeat(64)}/layer.tar`] }])),
+      f('oci-layout', '{"imageLayoutVersion":"1.0.0"}'),
+    ]);
+    const img = await readDockerArchive(p, { ref: 'd25:latest' });
+    assert.is(img.configDigest, config.digest);
+    assert.is(img.layers[0]!.member, `blobs/sha256/${lh}`);
+    assert.equal(img.env, ['A=b']);
+    assert.is((await img.layers[0]!.copyTo(join(t.dir, 'back.tar'))).diffID, l.diffID);
+  } finally {
+    s.cleanup();
+    t.cleanup();
+  }
+});
+
+test('a layer whose bytes do not match its diffID is refused when copied', async () => {
+  const s = makeStore();
+  const t = tempDir();
+  try {
+    const a = await busyboxImage(s, t.dir, 'bb', 'streamLayeredImage');
+    const bytes = readFileSync(a.path);
+    const at = bytes.indexOf(Buffer.from('BusyBox')); // inside the busybox binary, inside the layer
+    assert.ok(at > 0);
+    bytes[at] = bytes[at]! ^ 1;
+    writeFileSync(join(t.dir, 'flipped.tar'), bytes);
+    const img = await readDockerArchive(join(t.dir, 'flipped.tar'));
+    await rejects(img.layers[0]!.copyTo(join(t.dir, 'l.tar')), (e: unknown) => e instanceof ImgError && /has diffID sha256:[0-9a-f]{64}, but the image config says/.test(e.message));
+  } finally {
+    s.cleanup();
+    t.cleanup();
+  }
+});
+
 test.run();
