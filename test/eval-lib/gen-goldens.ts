@@ -664,6 +664,47 @@ function genVersions(): void {
 const nixList = (xs: string[]): string => `[ ${xs.map(nixString).join(' ')} ]`;
 
 // ---------------------------------------------------------------------------------------------
+// paths: canonPath (through toPath and path + string), baseNameOf, dirOf
+
+function pathStrings(): string[] {
+  const xs = [
+    '', '/', '//', '///', 'a', 'a/', 'a//', '/a', '/a/', '/a//', '//a', 'a/b', 'a/b/', '/a/b', '/a/b/', '/a//b',
+    '.', '..', './', '../', '/.', '/..', '/./', '/../', '/../a', '/a/..', '/a/../', '/a/../..', '/a/b/..', '/a/b/../..',
+    '/a/./b', '/a/.', '/a/./', '/./a', '/.hidden', '/a/.b', '/a/..b', '/a/b..', '/a/...', '/.../a', '/a/./../b/./c/..',
+    '///a///b///', 'a/./b', 'a/../b', '../a', './a', '/a/b/c/d/e/../../f', '/\xc3\xa9/x', '/a b/c d', '/a\\b', '/a\nb',
+    '/nix/store/abc-foo/bin/', '/nix/store/abc-foo', 'foo.tar.gz', '/x/foo.tar.gz', '/x/.', '/x/..', 'x/..', 'x/.',
+    '/a/b/./', '/a/b//.', '/a/b/.//', '/a/b/..//', '//../..//a',
+  ];
+  return [...new Set(xs)];
+}
+
+function genPaths(): void {
+  const xs = pathStrings();
+  const abs = xs.filter((p) => p.startsWith('/'));
+  const outcomes = evalJSONBatch([
+    `map builtins.toPath ${nixList(abs)}`,
+    `map (p: toString (/. + p)) ${nixList(xs)}`,
+    `map baseNameOf ${nixList(xs)}`,
+    `map dirOf ${nixList(xs)}`,
+    `map (p: baseNameOf (/. + p)) ${nixList(xs)}`,
+    `map (p: toString (dirOf (/. + p))) ${nixList(xs)}`,
+    `map (p: builtins.typeOf (dirOf (/. + p))) ${nixList(xs)}`,
+  ]);
+  const [toPath, plus, base, dir, basePath, dirPath, dirPathType] = outcomes.map((o) => {
+    if (!('value' in o)) throw new Error(o.error);
+    return o.value as string[];
+  });
+  writeGolden('paths', {
+    canonPath: abs.map((p, i) => ({ p, value: toPath![i] })),
+    pathPlus: xs.map((p, i) => ({ p, value: plus![i] })),
+    baseNameOf: xs.map((p, i) => ({ p, value: base![i] })),
+    dirOf: xs.map((p, i) => ({ p, value: dir![i] })),
+    baseNameOfPath: xs.map((p, i) => ({ p, value: basePath![i] })),
+    dirOfPath: xs.map((p, i) => ({ p, value: dirPath![i], type: dirPathType![i] })),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
@@ -671,6 +712,7 @@ const GENERATORS: Record<string, () => void> = {
   json: genJson,
   toml: genToml,
   versions: genVersions,
+  paths: genPaths,
 };
 
 const wanted = process.argv.slice(2);
