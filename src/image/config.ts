@@ -197,6 +197,18 @@ export function mergeEnv(base: readonly string[], own: readonly string[], mode: 
   return out;
 }
 
+/**
+ * The history comment stream_layered_image.py writes for a layer: `store paths: ` + Python's
+ * repr of the list (`['/nix/store/a', '/nix/store/b']`).
+ */
+export function storePathsComment(paths: readonly string[]): string {
+  const repr = (s: string) => {
+    const b = s.replace(/\\/g, '\\\\');
+    return s.includes("'") && !s.includes('"') ? `"${b}"` : `'${b.replace(/'/g, "\\'")}'`;
+  };
+  return `store paths: [${paths.map(repr).join(', ')}]`;
+}
+
 /** ChainID of layers bottom → top (Docker image spec: sha256 of "<chain> <diffID>"). */
 export function chainIDs(diffIDs: readonly string[]): string[] {
   const out: string[] = [];

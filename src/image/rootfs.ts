@@ -238,3 +238,26 @@ export async function applyLayers(root: string, layers: readonly RootfsLayer[], 
   a.finish();
   return { skipped: a.skipped, entries: a.entries };
 }
+
+/**
+ * The member names of a layer (normalised: no leading `/` or `./`, no trailing `/`), in order:
+ * what buildImage needs to know which store paths a base image already has.
+ */
+export async function listLayerNames(layer: RootfsLayer): Promise<string[]> {
+  const ex = tar.extract({ filenameEncoding: 'latin1' } as Parameters<typeof tar.extract>[0]);
+  const src = layer.open();
+  src.on('error', (e) => ex.destroy(e));
+  src.pipe(ex);
+  const names: string[] = [];
+  try {
+    for await (const entry of ex) {
+      const parts = layerPathParts((entry as TarStreamEntry).header.name, layer.name);
+      if (parts.length) names.push(parts.join('/'));
+      for await (const _ of entry as TarStreamEntry) void _;
+    }
+  } catch (e) {
+    if (e instanceof ImgError) throw e;
+    throw new ImgError('E_ARCHIVE', `layer '${u(layer.name)}' could not be read: ${(e as Error).message}`);
+  }
+  return names;
+}

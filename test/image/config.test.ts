@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImgError } from '../../src/base/error.js';
-import { chainIDs, epochSeconds, makeImageConfig, pythonIsoTime, type ImageConfigInput } from '../../src/image/config.js';
+import { chainIDs, epochSeconds, makeImageConfig, pythonIsoTime, storePathsComment, type ImageConfigInput } from '../../src/image/config.js';
 import { goArch, repoTag } from '../../src/image/image.js';
 import { writeDockerArchive } from '../../src/image/docker-archive.js';
 import { needTool } from '../helpers/tools.js';
@@ -95,3 +95,12 @@ test('times, chain IDs, references and GOARCH', () => {
 });
 
 test.run();
+
+const t2 = suite('image/config history comment');
+t2('storePathsComment = "store paths: " + Python repr of the list', () => {
+  const paths = ['/nix/store/aaa-x', "/nix/store/bbb-it's", '/nix/store/ccc-back\\slash'];
+  const py = execFileSync('python3', ['-c', 'import json,sys; print("store paths: " + repr(json.loads(sys.stdin.read())), end="")'], { input: JSON.stringify(paths), encoding: 'utf8' });
+  assert.is(storePathsComment(paths), py);
+  assert.is(storePathsComment([]), 'store paths: []');
+});
+t2.run();

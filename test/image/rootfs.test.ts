@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImgError } from '../../src/base/error.js';
-import { applyLayers, type RootfsLayer } from '../../src/image/rootfs.js';
+import { applyLayers, listLayerNames, type RootfsLayer } from '../../src/image/rootfs.js';
 import { TarWriter, withFileSink, type TarEntry } from '../../src/image/tar-writer.js';
 import { APP_PATH, BUSYBOX_PATH, makeStore, tempDir, twoLayerImage } from './helpers.js';
 
@@ -50,6 +50,9 @@ test('a two-layer image applied in order runs with chroot; read-only store dirs 
     assert.is(statSync(join(root, 'nix/store')).mode & 0o777, 0o555);
     assert.ok(lstatSync(join(root, 'bin/sh')).isSymbolicLink());
     assert.is(execFileSync('chroot', [root, `${APP_PATH}/bin/app`], { encoding: 'utf8' }), 'app says: hello from the store\n');
+    const names = await listLayerNames({ name: 'l2', open: () => createReadStream(a.layers[1]!.path) });
+    assert.equal(names.slice(0, 3), ['etc', 'etc/hello.txt', 'nix']);
+    assert.ok(names.includes(`${APP_PATH.slice(1)}/bin/app`));
   } finally {
     s.cleanup();
     t.cleanup();
