@@ -705,6 +705,36 @@ function genPaths(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// xml: attribute escaping of toXML
+
+function genXml(): void {
+  const strings: { s: string; from: string }[] = [];
+  for (const f of ['eval-okay-toxml.nix', 'eval-okay-toxml2.nix', 'master/eval-okay-toxml.nix', 'master/eval-okay-toxml2.nix'])
+    for (const list of corpusArgs(f, 'toXML', NIX_STRINGS_OF)) for (const s of list as string[]) strings.push({ s, from: f });
+  let all = '';
+  for (let b = 1; b < 256; b++) {
+    strings.push({ s: String.fromCharCode(b), from: 'byte' });
+    all += String.fromCharCode(b);
+  }
+  strings.push({ s: all, from: 'hand' }, { s: '', from: 'hand' }, { s: 'a "b" <c> & d\ne\r\nf\tg', from: 'hand' });
+  strings.push({ s: '&amp; &#xA; ]]> <!-- x -->', from: 'hand' }, { s: '\xc3\xa9\xe2\x82\xac\xff', from: 'hand' });
+  const outcomes = evalJSONBatch(strings.map((c) => `builtins.toXML ${nixString(c.s)}`));
+  const names = evalJSONBatch(strings.map((c) => `builtins.toXML { ${nixString(c.s)} = null; }`));
+  const wholes = [
+    'builtins.toXML ({ a ? 1, b, ... }@args: a)',
+    'builtins.toXML ({ a ? 1, b }: a)',
+    'builtins.toXML (x: x)',
+    'builtins.toXML [ 1 1.5 true null "s" { } [ ] ]',
+  ];
+  const whole = evalJSONBatch(wholes);
+  writeGolden('xml', {
+    attrValues: strings.map((c, i) => ({ ...c, ...outcomes[i] })),
+    attrNames: strings.map((c, i) => ({ ...c, ...names[i] })),
+    documents: wholes.map((expr, i) => ({ expr, ...whole[i] })),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 
 const GENERATORS: Record<string, () => void> = {
   regex: genRegex,
@@ -713,6 +743,7 @@ const GENERATORS: Record<string, () => void> = {
   toml: genToml,
   versions: genVersions,
   paths: genPaths,
+  xml: genXml,
 };
 
 const wanted = process.argv.slice(2);
