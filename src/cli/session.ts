@@ -6,9 +6,11 @@
 // --read-write-mode`) add paths and `.drv` files to the store. Paths under the logical store dir
 // /nix/store are read from the physical root (`--store DIR`, IMGEVAL_STORE, XDG default).
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { ImgError } from '../base/error.js';
+import type { Span } from '../base/source.js';
 import { digest } from '../base/hash.js';
 import { StoreBuiltins, type StoreAccess, type StoreFilter } from '../derivation/builtins.js';
 import { derivationReferences, parseDerivationFile, type Derivation } from '../derivation/derivation.js';
@@ -54,6 +56,8 @@ export interface Session {
   readonly derivations: ReadonlyMap<string, Derivation>;
   /** A derivation by drvPath: from this session, else read from the store. */
   readDerivation(drvPath: string): Derivation;
+  /** Where a derivation made in this session was defined (its `name` attribute), if known. */
+  spanOf(drvPath: string): Span | undefined;
   close(): void;
 }
 
@@ -152,6 +156,9 @@ export function createSession(opts: SessionOptions): Session {
     pathType: (p, follow) => (p === STORE_DIR || p === STORE_DIR + '/' ? 'directory' : base.pathType(mapPath(p), follow)),
     copyPathToStore: (p) => builtins.copyPathToStore(mapPath(p)),
     realiseContext(ctx) {
+      // Import from derivation: outputs that are not valid yet are built by a child
+      // `imgeval build` (the build layer is asynchronous; evaluation is not).
+      const missing: string[] = [];
       for (const c of ctx) {
         if (c.startsWith('=') || c.startsWith('!')) {
           const drvPath = c.startsWith('=') ? c.slice(1) : c.slice(c.indexOf('!', 1) + 1);
@@ -160,18 +167,23 @@ export function createSession(opts: SessionOptions): Session {
           const s = existingStore();
           for (const o of wanted) {
             const out = drv.outputs.get(o)?.path;
-            if (!out || !s || !s.isValidPath(out)) {
-              throw new ImgError(
-                'E_BUILD',
-                `cannot read from the output '${o}' of '${drvPath}': it is not built, and imgeval does not build during evaluation (import from derivation) yet`,
-                undefined,
-                [{ message: `build it first with 'imgeval build', then evaluate again` }],
-              );
-            }
+            if (!out || !s || !s.isValidPath(out)) missing.push(`${drvPath}!${o}`);
           }
         } else if (!readOnly && !openStore().isValidPath(c)) {
           throw new ImgError('E_STORE', `path '${c}' is not valid`);
         }
+      }
+      if (missing.length === 0) return;
+      if (readOnly) {
+        throw new ImgError('E_BUILD', `reading '${missing[0]}' needs building it (import from derivation), which read-only evaluation does not do`, undefined, [
+          { message: `evaluate with --read-write-mode, or build it first with 'imgeval build'` },
+        ]);
+      }
+      const r = buildInChild(storeRoot, missing, env);
+      if (r.code !== 0) {
+        throw new ImgError('E_BUILD', `building '${missing[0]}'${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} for import from derivation failed`, undefined, [
+          { message: r.stderr.trim().split('\n').slice(-8).join('\n') },
+        ]);
       }
     },
   };
@@ -195,11 +207,27 @@ export function createSession(opts: SessionOptions): Session {
     store: openStore,
     derivations,
     readDerivation,
+    spanOf: (drvPath) => builtins.spans.get(drvPath),
     close() {
       store?.close();
       store = undefined;
     },
   };
+}
+
+/** Runs `imgeval build --no-link` on the targets in a child process, synchronously. */
+function buildInChild(storeRoot: string, targets: string[], env: Record<string, string | undefined>): { code: number; stderr: string } {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const mainUrl = new URL(`./main${ext}`, import.meta.url).href;
+  const args = ['build', '--no-link', '--store', storeRoot, ...targets.map(toNative)];
+  const code = `import(${JSON.stringify(mainUrl)}).then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); });`;
+  const execArgv = process.execArgv.filter((a, i, all) => a !== '-e' && a !== '--eval' && all[i - 1] !== '-e' && all[i - 1] !== '--eval');
+  const r = spawnSync(process.execPath, [...execArgv, '--input-type=module', '-e', code], {
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status ?? 1, stderr: r.stderr ? r.stderr.toString('utf8') : String(r.error ?? '') };
 }
 
 function outputsOf(drv: Derivation): Map<string, string> {

@@ -67,6 +67,8 @@ function baseNameOf(p: string): string {
 /** The store built-ins bound to one store. */
 export class StoreBuiltins {
   readonly hashes: DrvHashes;
+  /** Where each derivation of this session was defined (its `name` attribute), for build errors. */
+  readonly spans = new Map<string, Span>();
 
   constructor(readonly access: StoreAccess) {
     this.hashes = new DrvHashes((p) => access.readDerivation(p), access.storeDir);
@@ -174,6 +176,7 @@ export class StoreBuiltins {
     for (const w of r.warnings) access.warn(w);
     const written = access.addTextToStore(`${drvName}.drv`, r.aterm, r.references, r.drv);
     if (written !== r.drvPath) throw new Error(`internal error: the store wrote '${written}' for '${r.drvPath}'`);
+    if (posDrvName && !this.spans.has(r.drvPath)) this.spans.set(r.drvPath, posDrvName);
     const m = new Map<string, Lazy>();
     m.set('drvPath', new NixString(r.drvPath, new Set(['=' + r.drvPath])));
     for (const [o, p] of r.outputPaths) m.set(o, new NixString(p, new Set([`!${o}!${r.drvPath}`])));
