@@ -180,7 +180,7 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
 export function autoCall(v: Value, args: Map<string, Lazy>): Value {
   if (args.size === 0) return v;
   if (v instanceof Attrs) {
-    const f = v.m.get('__functor');
+    const f = v.get('__functor');
     if (f !== undefined) return autoCall(callValue(force(f), [v], undefined), args);
   }
   if (!(v instanceof Lambda) || v.f.formals === undefined) return v;
@@ -211,7 +211,7 @@ export function selectAttrPath(root: Value, path: string, args: Map<string, Lazy
       continue;
     }
     if (!(v instanceof Attrs)) throw new ImgError('E_TYPE', `the expression selected by the selection path '${path}' should be a set but is ${typeName(v)}`);
-    const x = v.m.get(part);
+    const x = v.get(part);
     if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${part}' in selection path '${path}' not found`);
     v = force(x);
   }

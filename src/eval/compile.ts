@@ -29,6 +29,8 @@ import {
 } from './ops.js';
 import {
   Attrs,
+  Shape,
+  type PosUpdate,
   Lambda,
   NixFloat,
   NixPath,
@@ -133,7 +135,7 @@ export class Compiler {
             if (w instanceof Thunk && !w.forced) return new Thunk(code, env);
             const a = w instanceof Thunk ? w.v : w;
             if (!(a instanceof Attrs)) return new Thunk(code, env);
-            const x = a.m.get(name);
+            const x = a.get(name);
             if (x !== undefined) return x;
           }
           return new Thunk(code, env);
@@ -333,13 +335,11 @@ export class Compiler {
       }
       case 'CurPos': {
         const { line, col } = e.span.file.position(e.span.start);
-        const v = new Attrs(
-          new Map<string, Lazy>([
+        const v = Attrs.of([
             ['column', col],
             ['file', e.span.file.name],
             ['line', line],
-          ]),
-        );
+          ]);
         return () => v;
       }
     }
@@ -393,7 +393,7 @@ export class Compiler {
         const w = up(env, levels[i]!)[1] as Lazy;
         const a = w instanceof Thunk ? w.force() : w;
         if (!(a instanceof Attrs)) throw typeError(a, 'a set', span);
-        const x = a.m.get(name);
+        const x = a.get(name);
         if (x !== undefined) return x instanceof Thunk ? x.force() : x;
       }
       throw new ImgError('E_UNDEFINED_VAR', `undefined variable '${name}'`, span);
@@ -442,7 +442,7 @@ export class Compiler {
     if (!('name' in step)) return undefined;
     const g = this.st.globalValues[e.target.slot];
     if (g !== this.st.builtinsAttrs) return undefined;
-    return this.st.builtinsAttrs.m.get(step.name);
+    return this.st.builtinsAttrs.get(step.name);
   }
 
   private compileSelect(e: A.Select): Code {
@@ -464,7 +464,7 @@ export class Compiler {
       return (env) => {
         const a = target(env);
         if (!(a instanceof Attrs)) throw typeError(a, 'a set', tspan);
-        const x = a.m.get(name);
+        const x = a.get(name);
         if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, span);
         if (x instanceof Thunk) {
           if (x.c === null) return x.v;
@@ -491,7 +491,7 @@ export class Compiler {
           if (fallback) return fallback(env);
           throw typeError(v, 'a set', i === 0 ? e.target.span : span);
         }
-        const x = v.m.get(name);
+        const x = v.get(name);
         if (x === undefined) {
           if (fallback) return fallback(env);
           throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, step.span);
@@ -518,7 +518,7 @@ export class Compiler {
         const step = steps[i]!;
         const name = step.name ?? forceStringNoCtx(step.code!(env), step.span);
         if (!(v instanceof Attrs)) return false;
-        const x = v.m.get(name);
+        const x = v.get(name);
         if (x === undefined) return false;
         if (i < steps.length - 1) v = force(x);
       }
@@ -526,10 +526,13 @@ export class Compiler {
     };
   }
 
-  private staticPositions(attrs: readonly A.Binding[]): Map<string, Span> {
-    const m = new Map<string, Span>();
-    for (const b of attrs) m.set(b.name, b.span);
-    return m;
+  /** The shape of a literal's static attributes and, for each source-order binding, its index there. */
+  private staticShape(attrs: readonly A.Binding[]): { shape: Shape; perm: number[] } {
+    const order = attrs.map((b, i) => i).sort((x, y) => (attrs[x]!.name < attrs[y]!.name ? -1 : attrs[x]!.name > attrs[y]!.name ? 1 : 0));
+    const shape = attrs.length === 0 ? new Shape([], []) : new Shape(order.map((i) => attrs[i]!.name), order.map((i) => attrs[i]!.span));
+    const perm = new Array<number>(attrs.length);
+    order.forEach((src, sorted) => (perm[src] = sorted));
+    return { shape, perm };
   }
 
   private dynamicCode(dyn: readonly A.DynamicBinding[]) {
@@ -537,31 +540,38 @@ export class Compiler {
   }
 
   private compileAttrs(e: A.Attrs): Code {
-    const names = e.attrs.map((b) => b.name);
-    const vals = e.attrs.map((b) => this.lazy(b.value));
-    const pos = this.staticPositions(e.attrs);
-    const n = names.length;
+    const { shape, perm } = this.staticShape(e.attrs);
+    const n = e.attrs.length;
+    // value makers in sorted order (non-rec: creation order does not matter)
+    const sorted = new Array<LazyCode>(n);
+    e.attrs.forEach((b, i) => (sorted[perm[i]!] = this.lazy(b.value)));
     const dyn = this.dynamicCode(e.dynamic);
-    if (dyn.length === 0) {
-      if (n === 0) return () => new Attrs(new Map(), pos);
-      return (env) => {
-        const m = new Map<string, Lazy>();
-        for (let i = 0; i < n; i++) m.set(names[i]!, vals[i]!(env));
-        return new Attrs(m, pos);
-      };
-    }
-    return (env) => {
-      const m = new Map<string, Lazy>();
-      for (let i = 0; i < n; i++) m.set(names[i]!, vals[i]!(env));
-      return addDynamic(m, pos, dyn, env, env);
+    const make = (env: Env): Attrs => {
+      const vals = new Array<Lazy>(n);
+      for (let i = 0; i < n; i++) vals[i] = sorted[i]!(env);
+      return new Attrs(shape, vals);
     };
+    if (dyn.length === 0) {
+      if (n === 0) return () => new Attrs(shape, []);
+      if (n === 1) {
+        const a = sorted[0]!;
+        return (env) => new Attrs(shape, [a(env)]);
+      }
+      if (n === 2) {
+        const a = sorted[0]!;
+        const b = sorted[1]!;
+        return (env) => new Attrs(shape, [a(env), b(env)]);
+      }
+      return make;
+    }
+    return (env) => addDynamic(make(env), dyn, env, env);
   }
 
   private compileRecAttrs(e: A.Attrs): Code {
+    const { shape, perm } = this.staticShape(e.attrs);
     const names = e.attrs.map((b) => b.name);
     const inherited = e.attrs.map((b) => b.inherited);
     const vals = e.attrs.map((b) => this.lazy(b.value));
-    const pos = this.staticPositions(e.attrs);
     const n = names.length;
     const dyn = this.dynamicCode(e.dynamic);
     const overrides = names.indexOf('__overrides');
@@ -569,23 +579,30 @@ export class Compiler {
     return (env) => {
       const env2 = new Array(n + 1) as unknown as Env;
       env2[0] = env;
-      const m = new Map<string, Lazy>();
+      const out = new Array<Lazy>(n);
       for (let i = 0; i < n; i++) {
         const v = inherited[i] ? vals[i]!(env) : vals[i]!(env2);
         env2[i + 1] = v;
-        m.set(names[i]!, v);
+        out[perm[i]!] = v;
       }
+      let a = new Attrs(shape, out);
       if (overrides >= 0) {
         const o = force(env2[overrides + 1]!);
         if (!(o instanceof Attrs)) throw typeError(o, 'a set', span);
-        for (const [k, v] of o.m) {
-          const j = names.indexOf(k);
-          if (j >= 0) env2[j + 1] = v;
+        const m = new Map<string, Lazy>();
+        for (let i = 0; i < n; i++) m.set(shape.keys[i]!, out[i]!);
+        const ok = o.names();
+        for (let j = 0; j < ok.length; j++) {
+          const k = ok[j]!;
+          const v = o.vals[j]!;
+          const i = names.indexOf(k);
+          if (i >= 0) env2[i + 1] = v;
           m.set(k, v);
         }
+        a = new Attrs(m, undefined, { l: shape, r: o.pos ?? o.shape, rShape: o.shape });
       }
-      if (dyn.length === 0) return new Attrs(m, pos);
-      return addDynamic(m, pos, dyn, env2, env2);
+      if (dyn.length === 0) return a;
+      return addDynamic(a, dyn, env2, env2);
     };
   }
 
@@ -817,33 +834,87 @@ export function addValues(st: CompileState, a: Value, b: Value, span: Span, ls: 
 
 /** `a // b`: right-biased, shallow; an empty side gives the other side itself. */
 export function updateAttrs(a: Attrs, b: Attrs): Attrs {
-  if (b.m.size === 0) return a;
-  if (a.m.size === 0) return b;
-  const m = new Map(a.m);
-  for (const [k, v] of b.m) m.set(k, v);
-  return new Attrs(m, { l: a, r: b });
+  const nb = b.vals.length;
+  if (nb === 0) return a;
+  const na = a.vals.length;
+  if (na === 0) return b;
+  const pos: PosUpdate = { l: a.pos ?? (a.shape.pos ? a.shape : undefined), r: b.pos ?? (b.shape.pos ? b.shape : undefined), rShape: b.shape };
+  const as = a.shape;
+  const bk = b.shape.keys;
+  // Only overrides? Then the shape is shared and the values are copied (cheap).
+  if (nb <= na) {
+    let idx: number[] | undefined = [];
+    for (let j = 0; j < nb; j++) {
+      const i = as.indexOf(bk[j]!);
+      if (i < 0) {
+        idx = undefined;
+        break;
+      }
+      idx.push(i);
+    }
+    if (idx !== undefined) {
+      const vals = a.vals.slice();
+      for (let j = 0; j < nb; j++) vals[idx[j]!] = b.vals[j]!;
+      return new Attrs(as, vals, pos);
+    }
+  }
+  // Merge two sorted key lists.
+  const ak = as.keys;
+  const keys: string[] = [];
+  const vals: Lazy[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < na && j < nb) {
+    const x = ak[i]!;
+    const y = bk[j]!;
+    if (x < y) {
+      keys.push(x);
+      vals.push(a.vals[i++]!);
+    } else if (y < x) {
+      keys.push(y);
+      vals.push(b.vals[j++]!);
+    } else {
+      keys.push(y);
+      vals.push(b.vals[j++]!);
+      i++;
+    }
+  }
+  while (i < na) {
+    keys.push(ak[i]!);
+    vals.push(a.vals[i++]!);
+  }
+  while (j < nb) {
+    keys.push(bk[j]!);
+    vals.push(b.vals[j++]!);
+  }
+  return new Attrs(new Shape(keys), vals, pos);
 }
 
-function addDynamic(
-  m: Map<string, Lazy>,
-  pos: Map<string, Span>,
-  dyn: readonly { name: Code; value: LazyCode; span: Span; nameSpan: Span }[],
-  nameEnv: Env,
-  valueEnv: Env,
-): Attrs {
-  let pos2: Map<string, Span> | undefined;
+function addDynamic(base: Attrs, dyn: readonly { name: Code; value: LazyCode; span: Span; nameSpan: Span }[], nameEnv: Env, valueEnv: Env): Attrs {
+  let m: Map<string, Lazy> | undefined;
+  let pos: Map<string, Span> | undefined;
   for (const d of dyn) {
     const nv = d.name(nameEnv);
     if (nv === null) continue;
     const name = forceStringNoCtx(nv, d.nameSpan);
+    if (m === undefined) {
+      m = new Map();
+      pos = new Map();
+      const k = base.names();
+      for (let i = 0; i < k.length; i++) {
+        m.set(k[i]!, base.vals[i]!);
+        const p = base.posOf(k[i]!);
+        if (p) pos.set(k[i]!, p);
+      }
+    }
     if (m.has(name)) {
-      const prev = (pos2 ?? pos).get(name);
+      const prev = pos!.get(name);
       throw new ImgError('E_DUP_ATTR', `dynamic attribute '${name}' already defined`, d.span, prev ? [{ message: 'first defined here', span: prev }] : []);
     }
     m.set(name, d.value(valueEnv));
-    (pos2 ??= new Map(pos)).set(name, d.span);
+    pos!.set(name, d.span);
   }
-  return new Attrs(m, pos2 ?? pos);
+  return m === undefined ? base : new Attrs(m, undefined, pos);
 }
 
 export { NixString };

@@ -88,7 +88,7 @@ export function forceList(x: Lazy, span: Span | undefined): List {
 export function forceFunction(x: Lazy, span: Span | undefined): Value {
   const v = force(x);
   if (v instanceof Lambda || v instanceof PrimOp || v instanceof PrimOpApp) return v;
-  if (v instanceof Attrs && v.m.has('__functor')) return v;
+  if (v instanceof Attrs && v.has('__functor')) return v;
   throw typeError(v, 'a function', span);
 }
 
@@ -256,7 +256,7 @@ export function eqLazy(a: Lazy, b: Lazy, span: Span | undefined): boolean {
 }
 
 export function isDerivation(a: Attrs): boolean {
-  const t = a.m.get('type');
+  const t = a.get('type');
   if (t === undefined) return false;
   const v = force(t);
   return (typeof v === 'string' && v === 'derivation') || (v instanceof NixString && v.s === 'derivation');
@@ -291,17 +291,17 @@ export function eqValues(a: Value, b: Value, span: Span | undefined): boolean {
   if (a instanceof Attrs) {
     if (!(b instanceof Attrs)) return false;
     if (isDerivation(a) && isDerivation(b)) {
-      const i = a.m.get('outPath');
-      const j = b.m.get('outPath');
+      const i = a.get('outPath');
+      const j = b.get('outPath');
       if (i !== undefined && j !== undefined) return eqLazy(i, j, span);
     }
-    if (a.m.size !== b.m.size) return false;
+    if (a.size !== b.size) return false;
     const an = a.names();
     for (const n of an) {
-      const j = b.m.get(n);
+      const j = b.get(n);
       if (j === undefined) return false;
     }
-    for (const n of an) if (!eqLazy(a.m.get(n)!, b.m.get(n)!, span)) return false;
+    for (const n of an) if (!eqLazy(a.get(n)!, b.get(n)!, span)) return false;
     return true;
   }
   // functions are never equal (except through the cell identity above)
@@ -357,12 +357,12 @@ export function coerceToString(
     return v.p;
   }
   if (v instanceof Attrs) {
-    const f = v.m.get('__toString');
+    const f = v.get('__toString');
     if (f !== undefined) {
       const r = callValue(force(f), [v], span);
       return coerceToString(st, r, ctx, coerceMore, copyToStore, span);
     }
-    const o = v.m.get('outPath');
+    const o = v.get('outPath');
     if (o !== undefined) return coerceToString(st, o, ctx, coerceMore, copyToStore, span);
     throw new ImgError('E_COERCE', 'cannot coerce a set to a string', span);
   }
@@ -412,7 +412,7 @@ export function bindArg(lc: LambdaCode, env: Env, arg: Lazy, span: Span | undefi
   let used = 0;
   for (let i = 0; i < n; i++) {
     const f = formals[i]!;
-    const v = a.m.get(f.name);
+    const v = a.get(f.name);
     if (v !== undefined) {
       env2[i + 1] = v;
       used++;
@@ -429,10 +429,10 @@ export function bindArg(lc: LambdaCode, env: Env, arg: Lazy, span: Span | undefi
   if (used < n) {
     for (let i = 0; i < n; i++) {
       const f = formals[i]!;
-      if (f.def !== undefined && !a.m.has(f.name)) env2[i + 1] = f.def(env2);
+      if (f.def !== undefined && !a.has(f.name)) env2[i + 1] = f.def(env2);
     }
   }
-  if (!lc.ellipsis && a.m.size > used) {
+  if (!lc.ellipsis && a.size > used) {
     const names = lc.formalNames!;
     for (const k of a.names()) {
       if (!names.has(k)) {
@@ -536,7 +536,7 @@ export function callValue(f: Value, args: readonly Lazy[], span: Span | undefine
         return new PrimOpApp(op, f.args.concat(args.slice(i)));
       }
     } else if (f instanceof Attrs) {
-      const fn = f.m.get('__functor');
+      const fn = f.get('__functor');
       if (fn === undefined) throw new ImgError('E_TYPE', 'attempt to call something which is not a function but a set', span);
       const self = f;
       try {

@@ -70,19 +70,20 @@ export function printValue(x: Lazy, opts: PrintOptions = {}): string {
     else if (v instanceof NixFloat) out.push(formatFloatG(v.v));
     else if (v instanceof NixPath) out.push(v.p);
     else if (v instanceof Attrs) {
-      if (v.m.size === 0) {
+      if (v.size === 0) {
         out.push('{ }');
         return;
       }
-      if (seen.has(v.m)) {
+      if (seen.has(v)) {
         out.push(GUILLEMETS);
         return;
       }
-      seen.add(v.m);
+      seen.add(v);
       out.push('{ ');
-      for (const n of v.names()) {
-        out.push(printAttrName(n), ' = ');
-        go(v.m.get(n)!, false);
+      const names = v.names();
+      for (let i = 0; i < names.length; i++) {
+        out.push(printAttrName(names[i]!), ' = ');
+        go(v.vals[i]!, false);
         out.push('; ');
       }
       out.push('}');
@@ -124,7 +125,7 @@ export function forceDeep(x: Lazy): void {
       const names = v.names();
       for (let i = names.length - 1; i >= 0; i--) {
         const n = names[i]!;
-        const slot = v.m.get(n)!;
+        const slot = v.get(n)!;
         if (slot instanceof Thunk && !slot.forced) {
           // force now so that errors carry the attribute in the trace
           try {
@@ -170,13 +171,13 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
       ctx.addOne(p);
       out.push(escapeJSONString(p));
     } else if (v instanceof Attrs) {
-      const ts = v.m.get('__toString');
+      const ts = v.get('__toString');
       if (ts !== undefined) {
         const r = callValue(force(ts), [v], span);
         out.push(escapeJSONString(coerceToString(st, r, ctx, false, false, span)));
         return;
       }
-      const op = v.m.get('outPath');
+      const op = v.get('outPath');
       if (op !== undefined) {
         go(op);
         return;
@@ -187,7 +188,7 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
         if (!first) out.push(',');
         first = false;
         out.push(escapeJSONString(n), ':');
-        const slot2 = v.m.get(n)!;
+        const slot2 = v.get(n)!;
         try {
           go(slot2);
         } catch (e) {
@@ -254,7 +255,7 @@ export function printXML(x: Lazy, opts: { strict: boolean; location: boolean; ct
   const showAttrs = (a: Attrs) => {
     for (const n of a.names()) {
       open('attr', [['name', n], ...posAttrs(a.posOf(n))]);
-      go(a.m.get(n)!);
+      go(a.get(n)!);
       close('attr');
     }
   };
@@ -280,12 +281,12 @@ export function printXML(x: Lazy, opts: { strict: boolean; location: boolean; ct
       if (isDerivation(v)) {
         const attrs: [string, string][] = [];
         let drvPath = '';
-        const d = v.m.get('drvPath');
+        const d = v.get('drvPath');
         if (d !== undefined) {
           const dv = opts.strict ? force(d) : d instanceof Thunk ? (d.forced ? d.v : undefined) : d;
           if (typeof dv === 'string' || dv instanceof NixString) attrs.push(['drvPath', (drvPath = typeof dv === 'string' ? dv : dv.s)]);
         }
-        const o = v.m.get('outPath');
+        const o = v.get('outPath');
         if (o !== undefined) {
           const ov = opts.strict ? force(o) : o instanceof Thunk ? (o.forced ? o.v : undefined) : o;
           if (typeof ov === 'string' || ov instanceof NixString) attrs.push(['outPath', typeof ov === 'string' ? ov : ov.s]);

@@ -85,7 +85,6 @@ export class EvalState implements CompileState {
     for (const d of ALL_BUILTINS) defs.set(d.name, d);
     for (const ext of opts.extensions ?? []) for (const d of ext.builtins ?? []) defs.set(d.name, d);
     const battrs = new Map<string, Lazy>();
-    this.builtinsAttrs = new Attrs(battrs);
     for (const d of defs.values()) {
       this.defs.set(d.name, d);
       let v: Lazy;
@@ -98,7 +97,9 @@ export class EvalState implements CompileState {
       this.globalNames.push(global ? d.name : `__${d.name}`);
       this.globalValues.push(v);
     }
-    battrs.set('builtins', this.builtinsAttrs);
+    battrs.set('builtins', null);
+    this.builtinsAttrs = new Attrs(battrs);
+    this.builtinsAttrs.vals[this.builtinsAttrs.shape.indexOf('builtins')] = this.builtinsAttrs;
     this.globalNames.push('builtins');
     this.globalValues.push(this.builtinsAttrs);
     for (const ext of opts.extensions ?? []) {
@@ -196,7 +197,7 @@ export class EvalState implements CompileState {
       const src = this.readSourceFile(file, span);
       const names = attrs.names();
       const expr = this.parseSource(src, names);
-      const env = [this.globalEnv, ...names.map((n) => attrs.m.get(n)!)] as unknown as Env;
+      const env = [this.globalEnv, ...names.map((n) => attrs.get(n)!)] as unknown as Env;
       return this.compiler.compile(expr)(env);
     } catch (e) {
       throw withTrace(e, `while importing '${file}'`, span);
@@ -258,12 +259,10 @@ export class EvalState implements CompileState {
   nixPathValue(): Value {
     return this.searchPath.map(
       (e) =>
-        new Attrs(
-          new Map<string, Lazy>([
+        Attrs.of([
             ['path', e.path],
             ['prefix', e.prefix],
           ]),
-        ),
     );
   }
 

@@ -54,41 +54,129 @@ export class NixPath {
   constructor(readonly p: string) {}
 }
 
-/** Where an attribute's positions come from (a literal's static map, or the two sides of `//`). */
-export type PosSource = ReadonlyMap<string, Span> | { readonly l: Attrs; readonly r: Attrs };
-
-export class Attrs {
-  private sorted: string[] | undefined;
+/**
+ * The sorted names of attribute sets, shared by every set with the same names (a literal's
+ * sets, `mapAttrs` results, `//` that only overrides). Lookups use a linear scan for small
+ * shapes, a binary search at first, and a Map index built once a shape is looked up often.
+ * `pos` are the definition positions of a literal's attributes (aligned with `keys`).
+ */
+export class Shape {
+  index: Map<string, number> | undefined = undefined;
+  lookups = 0;
   constructor(
-    readonly m: Map<string, Lazy>,
-    public pos: PosSource | undefined = undefined,
+    readonly keys: readonly string[],
+    readonly pos?: readonly (Span | undefined)[],
   ) {}
-  /** The names in bytewise order (cached). */
-  names(): string[] {
-    let s = this.sorted;
-    if (s === undefined) {
-      s = [...this.m.keys()];
-      s.sort();
-      this.sorted = s;
+  indexOf(name: string): number {
+    const k = this.keys;
+    const n = k.length;
+    if (n <= 8) {
+      for (let i = 0; i < n; i++) if (k[i] === name) return i;
+      return -1;
     }
-    return s;
+    const ix = this.index;
+    if (ix !== undefined) {
+      const i = ix.get(name);
+      return i === undefined ? -1 : i;
+    }
+    if (++this.lookups > 16) {
+      const m = new Map<string, number>();
+      for (let i = 0; i < n; i++) m.set(k[i]!, i);
+      this.index = m;
+      const i = m.get(name);
+      return i === undefined ? -1 : i;
+    }
+    let lo = 0;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const c = k[mid]!;
+      if (c === name) return mid;
+      if (c < name) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+export const EMPTY_SHAPE = new Shape([], []);
+
+/**
+ * Where an attribute's positions come from: a literal's shape, a map (dynamic attributes,
+ * builtins), or the two sides of `//` (only their position sources and the right side's names
+ * are kept, never the left set itself).
+ */
+export type PosSource = Shape | ReadonlyMap<string, Span> | PosUpdate;
+export interface PosUpdate {
+  readonly l: PosSource | undefined;
+  readonly r: PosSource | undefined;
+  readonly rShape: Shape;
+}
+
+/** An attribute set: a shape (sorted names) and the values in the same order. */
+export class Attrs {
+  readonly shape: Shape;
+  readonly vals: Lazy[];
+  pos: PosSource | undefined;
+  /** From a shape and values in its order (or, for convenience, from a Map of any order). */
+  constructor(shape: Shape | ReadonlyMap<string, Lazy>, vals?: Lazy[], pos?: PosSource) {
+    if (shape instanceof Shape) {
+      this.shape = shape;
+      this.vals = vals!;
+    } else {
+      const keys = [...shape.keys()].sort();
+      const v = new Array<Lazy>(keys.length);
+      for (let i = 0; i < keys.length; i++) v[i] = shape.get(keys[i]!)!;
+      this.shape = keys.length === 0 ? EMPTY_SHAPE : new Shape(keys);
+      this.vals = v;
+    }
+    this.pos = pos;
+  }
+  /** A read-only Map view (for convenience outside hot paths; built on each use). */
+  get m(): ReadonlyMap<string, Lazy> {
+    const m = new Map<string, Lazy>();
+    const k = this.shape.keys;
+    for (let i = 0; i < k.length; i++) m.set(k[i]!, this.vals[i]!);
+    return m;
+  }
+  static fromMap(m: ReadonlyMap<string, Lazy>, pos?: PosSource): Attrs {
+    return new Attrs(m, undefined, pos);
+  }
+  /** A set from entries (later duplicates win). */
+  static of(entries: Iterable<readonly [string, Lazy]>): Attrs {
+    return Attrs.fromMap(new Map(entries as Iterable<[string, Lazy]>));
+  }
+  get(name: string): Lazy | undefined {
+    const i = this.shape.indexOf(name);
+    return i < 0 ? undefined : this.vals[i];
+  }
+  has(name: string): boolean {
+    return this.shape.indexOf(name) >= 0;
+  }
+  /** The names in bytewise order (shared: do not modify). */
+  names(): readonly string[] {
+    return this.shape.keys;
   }
   get size(): number {
-    return this.m.size;
+    return this.vals.length;
   }
   /** The position of an attribute's definition, when known. */
   posOf(name: string): Span | undefined {
-    let p: PosSource | undefined = this.pos;
+    let p: PosSource | undefined = this.pos ?? this.shape;
     for (;;) {
       if (p === undefined) return undefined;
+      if (p instanceof Shape) {
+        if (p.pos === undefined) return undefined;
+        const i = p.indexOf(name);
+        return i < 0 ? undefined : p.pos[i];
+      }
       if (p instanceof Map) return p.get(name);
-      const u = p as { l: Attrs; r: Attrs };
-      p = u.r.m.has(name) ? u.r.pos : u.l.pos;
+      const u = p as PosUpdate;
+      p = u.rShape.indexOf(name) >= 0 ? u.r : u.l;
     }
   }
 }
 
-export const EMPTY_ATTRS_MAP: ReadonlyMap<string, Lazy> = new Map();
 
 /** Compiled form of a lambda, shared by every closure made from it. */
 export interface LambdaCode {
@@ -222,8 +310,8 @@ export function mkString(s: string, ctx: Context | undefined): string | NixStrin
   return ctx === undefined || ctx.size === 0 ? s : new NixString(s, ctx);
 }
 
-export function mkAttrs(entries: Iterable<[string, Lazy]>): Attrs {
-  return new Attrs(new Map(entries));
+export function mkAttrs(entries: Iterable<readonly [string, Lazy]>): Attrs {
+  return Attrs.of(entries);
 }
 
 export function isInt(v: Value): v is number | bigint {

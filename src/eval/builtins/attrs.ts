@@ -4,7 +4,7 @@
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
 import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, lazyCall2 } from '../ops.js';
-import { Attrs, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
+import { Attrs, Shape, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
 
 export const ATTR_BUILTINS: BuiltinDef[] = [
   { name: 'attrNames', arity: 1, doc: 'attrNames set: the names of the attributes, sorted.', impl: (_st, span, a) => forceAttrs(a, span).names().slice() },
@@ -14,7 +14,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'attrValues set: the values of the attributes, in the order of their sorted names.',
     impl: (_st, span, a) => {
       const s = forceAttrs(a, span);
-      return s.names().map((n) => s.m.get(n)!);
+      return s.names().map((n) => s.get(n)!);
     },
   },
   {
@@ -24,7 +24,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, n, a) => {
       const name = forceStringNoCtx(n, span);
       const s = forceAttrs(a, span);
-      const x = s.m.get(name);
+      const x = s.get(name);
       if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, span);
       return force(x);
     },
@@ -35,7 +35,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'hasAttr name set: true if set has an attribute called name.',
     impl: (_st, span, n, a) => {
       const name = forceStringNoCtx(n, span);
-      return forceAttrs(a, span).m.has(name);
+      return forceAttrs(a, span).has(name);
     },
   },
   {
@@ -44,10 +44,17 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'removeAttrs set names: set without the listed attributes (missing names are ignored).',
     impl: (_st, span, a, l) => {
       const s = forceAttrs(a, span);
-      const names = forceList(l, span);
-      const m = new Map(s.m);
-      for (const n of names) m.delete(forceStringNoCtx(n, span));
-      return new Attrs(m, s.pos);
+      const drop = new Set<string>();
+      for (const n of forceList(l, span)) drop.add(forceStringNoCtx(n, span));
+      const keys: string[] = [];
+      const vals: Lazy[] = [];
+      const sk = s.names();
+      for (let i = 0; i < sk.length; i++) {
+        if (drop.has(sk[i]!)) continue;
+        keys.push(sk[i]!);
+        vals.push(s.vals[i]!);
+      }
+      return new Attrs(new Shape(keys), vals, s.pos ?? s.shape);
     },
   },
   {
@@ -58,11 +65,11 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const m = new Map<string, Lazy>();
       for (const e of forceList(l, span)) {
         const a = forceAttrs(e, span);
-        const n = a.m.get('name');
+        const n = a.get('name');
         if (n === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing`, span);
         const name = forceStringNoCtx(n, span);
         if (m.has(name)) continue;
-        const v = a.m.get('value');
+        const v = a.get('value');
         if (v === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing`, span);
         m.set(name, v);
       }
@@ -75,9 +82,10 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'mapAttrs f set: { name = f name value; } for every attribute, lazily.',
     impl: (_st, span, f, a) => {
       const s = forceAttrs(a, span);
-      const m = new Map<string, Lazy>();
-      for (const [k, v] of s.m) m.set(k, lazyCall2(f, k, v, span));
-      return new Attrs(m, s.pos);
+      const k = s.names();
+      const vals = new Array<Lazy>(k.length);
+      for (let i = 0; i < k.length; i++) vals[i] = lazyCall2(f, k[i]!, s.vals[i]!, span);
+      return new Attrs(s.shape, vals, s.pos);
     },
   },
   {
@@ -87,14 +95,15 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, a, b) => {
       const x = forceAttrs(a, span);
       const y = forceAttrs(b, span);
-      const m = new Map<string, Lazy>();
-      if (x.m.size < y.m.size) {
-        for (const k of x.m.keys()) {
-          const v = y.m.get(k);
-          if (v !== undefined) m.set(k, v);
-        }
-      } else for (const [k, v] of y.m) if (x.m.has(k)) m.set(k, v);
-      return new Attrs(m, y.pos);
+      const keys: string[] = [];
+      const vals: Lazy[] = [];
+      const yk = y.names();
+      for (let i = 0; i < yk.length; i++) {
+        if (!x.has(yk[i]!)) continue;
+        keys.push(yk[i]!);
+        vals.push(y.vals[i]!);
+      }
+      return new Attrs(new Shape(keys), vals, y.pos ?? y.shape);
     },
   },
   {
@@ -105,7 +114,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const name = forceStringNoCtx(n, span);
       const out: Lazy[] = [];
       for (const e of forceList(l, span)) {
-        const v = forceAttrs(e, span).m.get(name);
+        const v = forceAttrs(e, span).get(name);
         if (v !== undefined) out.push(v);
       }
       return out;
@@ -119,7 +128,10 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const groups = new Map<string, Lazy[]>();
       for (const e of forceList(l, span)) {
         const s = forceAttrs(e, span);
-        for (const [k, v] of s.m) {
+        const sk = s.names();
+        for (let i = 0; i < sk.length; i++) {
+          const k = sk[i]!;
+          const v = s.vals[i]!;
           const g = groups.get(k);
           if (g) g.push(v);
           else groups.set(k, [v]);
@@ -136,7 +148,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'functionArgs f: { formal = hasDefault; } for a function with a set pattern, { } otherwise.',
     impl: (_st, span, f) => {
       const v = force(f);
-      if (v instanceof PrimOp || v instanceof PrimOpApp) return new Attrs(new Map());
+      if (v instanceof PrimOp || v instanceof PrimOpApp) return Attrs.of([]);
       if (!(v instanceof Lambda)) throw new ImgError('E_TYPE', `'functionArgs' requires a function, got ${showType(v)}`, span);
       const m = new Map<string, Lazy>();
       const pos = new Map<string, Span>();
@@ -144,7 +156,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
         m.set(fm.name, fm.def !== undefined);
         pos.set(fm.name, fm.span);
       }
-      return new Attrs(m, pos);
+      return new Attrs(m, undefined, pos);
     },
   },
 ];

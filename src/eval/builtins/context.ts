@@ -73,15 +73,15 @@ export const CONTEXT_BUILTINS: BuiltinDef[] = [
       const attrs = forceAttrs(b, span);
       for (const name of attrs.names()) {
         if (!STORE_PATH.test(name)) throw new ImgError('E_EVAL', `context key '${name}' is not a store path`, span);
-        const info = forceAttrs(attrs.m.get(name)!, span);
-        const p = info.m.get('path');
+        const info = forceAttrs(attrs.get(name)!, span);
+        const p = info.get('path');
         if (p !== undefined && forceBool(p, span)) ctx.addOne(name);
-        const all = info.m.get('allOutputs');
+        const all = info.get('allOutputs');
         if (all !== undefined && forceBool(all, span)) {
           if (!name.endsWith('.drv')) throw new ImgError('E_EVAL', `tried to add all-outputs context of ${name}, which is not a derivation, to a string`, span);
           ctx.addOne('=' + name);
         }
-        const outs = info.m.get('outputs');
+        const outs = info.get('outputs');
         if (outs !== undefined) {
           const l = forceList(outs, span);
           if (l.length && !name.endsWith('.drv')) throw new ImgError('E_EVAL', `tried to add derivation output context of ${name}, which is not a derivation, to a string`, span);

@@ -34,20 +34,16 @@ export const CONTROL_BUILTINS: BuiltinDef[] = [
     impl: (_st, _span, a) => {
       try {
         force(a);
-        return new Attrs(
-          new Map<string, Lazy>([
+        return Attrs.of([
             ['success', true],
             ['value', a],
-          ]),
-        );
+          ]);
       } catch (e) {
         if (e instanceof ImgError && (e.code === 'E_THROW' || e.code === 'E_ASSERT' || e.code === 'E_SEARCH_PATH')) {
-          return new Attrs(
-            new Map<string, Lazy>([
+          return Attrs.of([
               ['success', false],
               ['value', false],
-            ]),
-          );
+            ]);
         }
         throw e;
       }
@@ -106,17 +102,15 @@ export const CONTROL_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, n, s) => {
       const name = forceStringNoCtx(n, span);
       const a = forceAttrs(s, span);
-      if (!a.m.has(name)) return null;
+      if (!a.has(name)) return null;
       const p = a.posOf(name);
       if (p === undefined) return null;
       const { line, col } = p.file.position(p.start);
-      return new Attrs(
-        new Map<string, Lazy>([
+      return Attrs.of([
           ['column', col],
           ['file', p.file.name],
           ['line', line],
-        ]),
-      );
+        ]);
     },
   },
   {
@@ -142,9 +136,9 @@ export const CONTROL_BUILTINS: BuiltinDef[] = [
       const entries: SearchPathEntry[] = [];
       for (const e of forceList(sp, span)) {
         const a = forceAttrs(e, span);
-        const p = a.m.get('prefix');
+        const p = a.get('prefix');
         const prefix = p === undefined ? '' : forceStringNoCtx(p, span);
-        const px = a.m.get('path');
+        const px = a.get('path');
         if (px === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'path' missing`, span);
         const ctx = new ContextBuilder();
         const path = coerceToString(st, px, ctx, false, false, span);

@@ -67,9 +67,9 @@ function keyKind(v: Value): string {
 
 function genericClosure(span: Span | undefined, arg: Lazy): Value {
   const a = forceAttrs(arg, span);
-  const start = a.m.get('startSet');
+  const start = a.get('startSet');
   if (start === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'startSet' missing`, span);
-  const op = a.m.get('operator');
+  const op = a.get('operator');
   if (op === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'operator' missing`, span);
   const work: Lazy[] = forceList(start, span).slice();
   const opv = force(op);
@@ -81,7 +81,7 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
   while (w < work.length) {
     const e = work[w++]!;
     const ea = forceAttrs(e, span);
-    const kx = ea.m.get('key');
+    const kx = ea.get('key');
     if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' missing`, span);
     const key = force(kx);
     const kind = keyKind(key);
@@ -248,12 +248,10 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const right: Lazy[] = [];
       const wrong: Lazy[] = [];
       for (const x of forceList(l, span)) (forceBool(call1(fn, x, span), span) ? right : wrong).push(x);
-      return new Attrs(
-        new Map<string, Lazy>([
+      return Attrs.of([
           ['right', right],
           ['wrong', wrong],
-        ]),
-      );
+        ]);
     },
   },
   {
