@@ -1,7 +1,8 @@
 // Crash safety: a child process adding a large tree is killed with SIGKILL at random moments,
 // several times; after each kill the store still verifies (no registered path is incomplete,
 // leftovers are ignored and cleaned when the store is next opened), and the same add then
-// completes with the path an uninterrupted add gives. Real Nix agrees at the end. Also the
+// completes with the path an uninterrupted add gives; likewise for killed garbage collections.
+// Real Nix agrees at the end. Also the
 // states a kill can leave that random timing rarely hits: an unregistered complete or partial
 // copy at the final location, and a lock file of a dead process.
 import { suite } from 'uvu';
@@ -28,7 +29,7 @@ function delays(n: number, max: number): number[] {
 
 test('kill -9 during addToStore at random moments leaves a store that verifies and accepts the add', async () => {
   const d = tempDir('crash');
-  const src = bigTree(join(d, 'src'), { dirs: 12, filesPerDir: 20, bigMiB: 6 });
+  const src = bigTree(join(d, 'src'), { dirs: 10, filesPerDir: 15, bigMiB: 5 });
   const root = join(d, 'store');
   // Calibrate: how long one add takes here (in a scratch store), and its path.
   const cal = startChild(['add', join(d, 'scratch'), src]);
@@ -64,8 +65,32 @@ test('kill -9 during addToStore at random moments leaves a store that verifies a
   }
   assert.ok(interrupted >= 3, `only ${interrupted} of 5 kills interrupted the add (add takes ${ms} ms)`);
 
-  const store = LocalStore.open({ root });
+  let store = LocalStore.open({ root });
   try {
+    assert.is(store.addToStore(src), expected);
+    assert.equal(store.verify().problems, []);
+  } finally {
+    store.close();
+  }
+  // Kill garbage collections too (nothing is rooted: the added tree is garbage).
+  for (const delay of delays(2, 150)) {
+    const c = startChild(['gc', root]);
+    await c.line('start');
+    await new Promise((r) => setTimeout(r, delay));
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    store = LocalStore.open({ root });
+    try {
+      assert.equal(store.verify().problems, [], `after killing a gc at ${delay} ms`);
+    } finally {
+      store.close();
+    }
+  }
+  store = LocalStore.open({ root });
+  try {
+    store.collectGarbage();
+    assert.equal(store.queryAllValidPaths(), []);
+    assert.equal(readdirSync(store.realStoreDir).filter((n) => n !== '.links'), []);
     assert.is(store.addToStore(src), expected);
     assert.equal(store.verify().problems, []);
   } finally {
