@@ -2,7 +2,7 @@
 // its README describes: the suite is seen as a folder `lang/` (a symlink in a temp dir, which
 // is the working directory), `.flags` are passed unchanged, NIX_PATH=lang/dir3:lang/dir4,
 // TEST_VAR=foo, HOME=/fake-home. Runs in-process through the CLI's runEval.
-import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runEval } from '../../src/cli/cmd-eval.js';
@@ -36,7 +36,10 @@ function workDir(master: boolean): string {
   let d = workDirs.get(key);
   if (!d) {
     d = realpathSync(mkdtempSync(join(tmpdir(), `imgeval-conf-${key}-`)));
-    symlinkSync(master ? join(SUITE, 'master') : SUITE, join(d, 'lang'));
+    // A copy, not a symlink: `./.` in a case must be a directory (filterSource, builtins.path).
+    cpSync(master ? join(SUITE, 'master') : SUITE, join(d, 'lang'), { recursive: true, verbatimSymlinks: true });
+    const dir = d;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     workDirs.set(key, d);
   }
   return d;
