@@ -155,7 +155,8 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
       v = autoCall(v, autoArgs);
       if (flagSet(parsed, '--json')) {
         forceDeep(v);
-        outputs.push(printJSON(st, v, new ContextBuilder(), undefined) + '\n');
+        // nix-instantiate --eval --json prints no newline after the JSON
+        outputs.push(printJSON(st, v, new ContextBuilder(), undefined));
       } else if (flagSet(parsed, '--xml')) {
         outputs.push(printXML(v, { strict: true, location: !flagSet(parsed, '--no-location'), ctx: new ContextBuilder() }));
       } else {

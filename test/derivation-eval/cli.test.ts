@@ -1,5 +1,6 @@
 // `imgeval instantiate` and `imgeval show-derivation` against the real `nix-instantiate` and
-// `nix show-derivation` (Nix 2.8, private chroot store) on the plain-Nix files of cli-cases/:
+// `nix show-derivation` (Nix 2.8, private chroot store) on the plain-Nix files of cli-cases/
+// (and `imgeval eval` against `nix-instantiate --eval --strict [--json]` on the same files):
 // the same stdout byte for byte (drvPaths, `!output` suffixes, the JSON), the same `.drv`
 // bytes in both stores, and show-derivation from an evaluated file equal to the one from paths.
 import { suite } from 'uvu';
@@ -50,6 +51,13 @@ if (needTool('instantiate/show-derivation against Nix', 'nix-instantiate', 'nix'
         for (const d of drvs) {
           const base = d.slice('/nix/store/'.length);
           assert.is(readFileSync(join(tmp, 'ours/nix/store', base), 'latin1'), readFileSync(join(tmp, 'nix/nix/store', base), 'latin1'), `${d} bytes`);
+        }
+        // `imgeval eval` prints derivations as `nix-instantiate --eval --strict` does («repeated»).
+        for (const fmt of [[], ['--json']]) {
+          const evalWant = nix('nix-instantiate', ['--eval', '--strict', ...fmt, file, ...extra], join(tmp, 'nix'));
+          assert.is(evalWant.code, 0, evalWant.stderr);
+          const evalGot = await imgeval(['eval', '--store', join(tmp, 'ours'), ...fmt, file, ...extra]);
+          assert.is(evalGot.stdout, evalWant.stdout, `eval ${fmt.join(' ')}`);
         }
         for (const rec of [[], ['-r']]) {
           const showWant = nix('nix', ['--extra-experimental-features', 'nix-command', 'show-derivation', ...rec, ...drvs], join(tmp, 'nix'));
