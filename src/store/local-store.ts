@@ -407,88 +407,25 @@ export class LocalStore {
    * copied into a temporary place together. Returns the store path.
    */
   addToStore(srcPath: string, opts: AddToStoreOptions = {}): string {
-    const method = opts.method ?? 'recursive';
-    const algo = opts.algo ?? 'sha256';
-    const src = resolve(srcPath);
-    let st;
-    try {
-      st = lstatSync(src);
-    } catch (e) {
-      throw ioError(e, `getting status of '${src}'`);
-    }
-    const name = opts.name ?? basename(src);
-    const references = [...(opts.references ?? [])];
-    if (references.length && !(method === 'recursive' && algo === 'sha256')) {
-      throw new ImgError('E_STORE', `only a recursive sha256 source path can have references (adding '${src}')`);
-    }
-    if (method === 'flat' && !st.isFile()) {
-      throw new ImgError('E_STORE', `cannot add '${src}' flat: it is not a regular file`);
-    }
-    if (opts.filter && method !== 'recursive') throw new ImgError('E_STORE', 'a filter applies only to recursive adds');
-    // Fail on a bad name before reading anything.
-    makeTextPathFromHash(name, Buffer.alloc(32));
-
     const tmpDir = this.makeTempDir();
     const tmpContent = join(tmpDir, 'x');
+    let info: NewPathInfo;
     try {
-      const nar = createHash('sha256');
-      let narSize = 0;
-      let contentHash: Buffer;
-      if (method === 'recursive') {
-        const base: FsReader<FsPath> = opts.filter ? filteredReader(nodeFsReader, opts.filter) : nodeFsReader;
-        const copier = copyingReader(base, src, tmpContent);
-        const other = algo === 'sha256' ? undefined : createHash(algo);
-        writeNar(copier, src, (c) => {
-          nar.update(c);
-          other?.update(c);
-          narSize += c.length;
-        });
-        copier.finish();
-        const nh = nar.digest();
-        contentHash = other ? other.digest() : nh;
-        const path = makeFixedOutputPath('recursive', algo, contentHash, name, references);
-        this.moveIntoStore(tmpDir, tmpContent, {
-          path,
-          narHash: printHash('sha256', nh, 'base32', true),
-          narSize,
-          references: references.sort(),
-          ca: renderContentAddress({ method: 'recursive', algo, hash: contentHash }),
-        });
-        return path;
-      }
-      // Flat: the file's bytes, stored as a non-executable regular file.
-      const content = createHash(algo);
-      const flat: FsReader<FsPath> = {
-        ...nodeFsReader,
-        lstat: (p) => ({ ...nodeFsReader.lstat(p), executable: false }),
-        readFile: (p, onChunk) =>
-          nodeFsReader.readFile(p, (c) => {
-            content.update(c);
-            onChunk(c);
-          }),
-      };
-      const copier = copyingReader(flat, src, tmpContent);
-      writeNar(copier, src, (c) => {
-        nar.update(c);
-        narSize += c.length;
-      });
-      contentHash = content.digest();
-      const path = makeFixedOutputPath('flat', algo, contentHash, name);
-      this.moveIntoStore(tmpDir, tmpContent, {
-        path,
-        narHash: printHash('sha256', nar.digest(), 'base32', true),
-        narSize,
-        references: [],
-        ca: renderContentAddress({ method: 'flat', algo, hash: contentHash }),
-      });
-      return path;
+      info = ingest(srcPath, opts, tmpContent);
     } catch (e) {
       deleteTree(tmpDir);
-      if (e instanceof ImgError) throw e;
-      const code = (e as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'ELOOP' || code === 'ENOTDIR') throw ioError(e, `reading '${src}'`);
       throw e;
     }
+    this.moveIntoStore(tmpDir, tmpContent, info);
+    return info.path;
+  }
+
+  /**
+   * The store path (and NAR hash, size, ca) addToStore would give, without writing anything
+   * (Nix's computeStorePathForPath, used when evaluating without writing to the store).
+   */
+  computeStorePathForPath(srcPath: string, opts: AddToStoreOptions = {}): NewPathInfo {
+    return ingest(srcPath, opts, undefined);
   }
 
   /**
@@ -956,6 +893,76 @@ export class LocalStore {
       }
     }
     return { checked: rows.length, problems };
+  }
+}
+
+/**
+ * Reads a source once: its NAR is hashed (sha256, plus the content hash of `opts.algo`) and, with
+ * `copyTo`, the tree is recreated there with canonical metadata. Returns the info to register.
+ */
+function ingest(srcPath: string, opts: AddToStoreOptions, copyTo: string | undefined): NewPathInfo {
+  const method = opts.method ?? 'recursive';
+  const algo = opts.algo ?? 'sha256';
+  const src = resolve(srcPath);
+  let st;
+  try {
+    st = lstatSync(src);
+  } catch (e) {
+    throw ioError(e, `getting status of '${src}'`);
+  }
+  const name = opts.name ?? basename(src);
+  const references = [...new Set(opts.references ?? [])].sort();
+  if (references.length && !(method === 'recursive' && algo === 'sha256')) {
+    throw new ImgError('E_STORE', `only a recursive sha256 source path can have references (adding '${src}')`);
+  }
+  if (method === 'flat' && !st.isFile()) throw new ImgError('E_STORE', `cannot add '${src}' flat: it is not a regular file`);
+  if (opts.filter && method !== 'recursive') throw new ImgError('E_STORE', 'a filter applies only to recursive adds');
+  // Fail on a bad name before reading anything.
+  makeTextPathFromHash(name, Buffer.alloc(32));
+  try {
+    const nar = createHash('sha256');
+    let narSize = 0;
+    let reader: FsReader<FsPath>;
+    let content: ReturnType<typeof createHash> | undefined;
+    let narOther: ReturnType<typeof createHash> | undefined;
+    if (method === 'recursive') {
+      reader = opts.filter ? filteredReader(nodeFsReader, opts.filter) : nodeFsReader;
+      if (algo !== 'sha256') narOther = createHash(algo);
+    } else {
+      // Flat: the file's bytes, stored as a non-executable regular file (as builtins.path does).
+      const c = createHash(algo);
+      content = c;
+      reader = {
+        ...nodeFsReader,
+        lstat: (p) => ({ ...nodeFsReader.lstat(p), executable: false }),
+        readFile: (p, onChunk) =>
+          nodeFsReader.readFile(p, (chunk) => {
+            c.update(chunk);
+            onChunk(chunk);
+          }),
+      };
+    }
+    const copier = copyTo !== undefined ? copyingReader(reader, src, copyTo) : undefined;
+    writeNar(copier ?? reader, src, (c) => {
+      nar.update(c);
+      narOther?.update(c);
+      narSize += c.length;
+    });
+    copier?.finish();
+    const nh = nar.digest();
+    const contentHash = content ? content.digest() : narOther ? narOther.digest() : nh;
+    return {
+      path: makeFixedOutputPath(method, algo, contentHash, name, references),
+      narHash: printHash('sha256', nh, 'base32', true),
+      narSize,
+      references,
+      ca: renderContentAddress({ method, algo, hash: contentHash }),
+    };
+  } catch (e) {
+    if (e instanceof ImgError) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ELOOP' || code === 'ENOTDIR') throw ioError(e, `reading '${src}'`);
+    throw e;
   }
 }
 

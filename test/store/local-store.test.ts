@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalStore } from '../../src/store/local-store.js';
+import { LocalStore, type AddToStoreOptions } from '../../src/store/local-store.js';
 import { isImgError } from '../../src/base/error.js';
 import { needTool } from '../helpers/tools.js';
 import { cleanup, copyTree, nixDbCheck, nixIn, sampleTree, sqlite, sqliteSchema, tempDir, writeFile } from './fixtures.js';
@@ -53,23 +53,27 @@ test('addToStore computes the paths nix-store --add / --add-fixed and builtins.p
   const exe = writeFile(join(d, 'run.sh'), '#!/bin/sh\n', 0o755);
   const store = LocalStore.open({ root: join(d, 'ours') });
   const nixRoot = join(d, 'nix');
-  const cases: [string, () => string, string[]][] = [
-    ['tree, recursive sha256', () => store.addToStore(tree), ['nix-store', '--add', tree]],
-    ['file, recursive sha256', () => store.addToStore(file), ['nix-store', '--add', file]],
-    ['executable file', () => store.addToStore(exe), ['nix-store', '--add', exe]],
-    ['file, flat sha256', () => store.addToStore(file, { method: 'flat' }), ['nix-store', '--add-fixed', 'sha256', file]],
-    ['file, flat sha1', () => store.addToStore(file, { method: 'flat', algo: 'sha1' }), ['nix-store', '--add-fixed', 'sha1', file]],
-    ['file, flat sha512', () => store.addToStore(file, { method: 'flat', algo: 'sha512' }), ['nix-store', '--add-fixed', 'sha512', file]],
-    ['tree, recursive sha1', () => store.addToStore(tree, { algo: 'sha1' }), ['nix-store', '--add-fixed', '--recursive', 'sha1', tree]],
+  const cases: [string, string, AddToStoreOptions, string[]][] = [
+    ['tree, recursive sha256', tree, {}, ['--add', tree]],
+    ['file, recursive sha256', file, {}, ['--add', file]],
+    ['executable file', exe, {}, ['--add', exe]],
+    ['file, flat sha256', file, { method: 'flat' }, ['--add-fixed', 'sha256', file]],
+    ['file, flat sha1', file, { method: 'flat', algo: 'sha1' }, ['--add-fixed', 'sha1', file]],
+    ['file, flat sha512', file, { method: 'flat', algo: 'sha512' }, ['--add-fixed', 'sha512', file]],
+    ['tree, recursive sha1', tree, { algo: 'sha1' }, ['--add-fixed', '--recursive', 'sha1', tree]],
   ];
   try {
-    for (const [what, ours, theirs] of cases) {
-      const p = ours();
-      assert.is(p, nixIn(nixRoot, theirs[0]!, theirs.slice(1)).trim(), what);
+    for (const [what, src, opts, nixArgs] of cases) {
+      const p = store.addToStore(src, opts);
+      assert.is(p, nixIn(nixRoot, 'nix-store', nixArgs).trim(), what);
       // Same narHash, narSize and ca as Nix registered.
       const nixInfo = JSON.parse(nixIn(nixRoot, 'nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--json', p]))[0];
       const mine = store.pathInfoJSON([p])[0]!;
       for (const k of ['narHash', 'narSize', 'ca', 'references']) assert.equal(mine[k], nixInfo[k], `${what}: ${k}`);
+      // computeStorePathForPath agrees, without writing.
+      const computed = store.computeStorePathForPath(src, opts);
+      assert.is(computed.path, p, what);
+      assert.is(computed.narHash, store.queryPathInfo(p)!.narHash, what);
     }
     // A flat executable is stored non-executable, as builtins.path does (only `nix-store
     // --add-fixed`, through addToStoreSlow, keeps the bit; the path is the same either way).
@@ -81,7 +85,7 @@ test('addToStore computes the paths nix-store --add / --add-fixed and builtins.p
     assert.is(store.pathInfoJSON([exeFlat])[0]!.narHash, bpInfo.narHash);
     assert.is(lstatSync(store.toPhysical(exeFlat)).mode & 0o777, 0o444);
     // Adding again is a no-op that returns the same path.
-    assert.is(store.addToStore(tree), cases[0]![1]());
+    assert.is(store.addToStore(tree), store.computeStorePathForPath(tree).path);
     // A name, and a filter (builtins.path) against nix-instantiate.
     const filtered = store.addToStore(tree, { name: 'filtered', filter: (p, t) => !(t === 'directory' && p.endsWith('/doc')) && !p.endsWith('.bin') });
     const expr = `builtins.path { path = ${tree}; name = "filtered"; filter = p: t: !(t == "directory" && builtins.baseNameOf p == "doc") && builtins.match ".*\\\\.bin" p == null; }`;
