@@ -160,7 +160,7 @@ export interface StreamedImage {
    * Bottom → top: a LayerSpec is built straight into the archive (one pass: tar + sha256, no
    * layer file); a Layer (a base layer, a prebuilt customisation layer) is copied in.
    */
-  readonly layers: readonly (LayerSpec | Layer)[];
+  readonly layers: readonly (LayerSpec | Layer | { readonly entries: readonly TarEntry[] })[];
   /** Makes the config once the diffIDs are known. */
   readonly makeConfig: (diffIDs: readonly string[]) => ImageConfig;
   /** mtime of the archive's members. */
@@ -175,7 +175,7 @@ export interface StreamedArchive {
   readonly layers: readonly { readonly diffID: string; readonly size: number; readonly member: string }[];
 }
 
-const isLayer = (x: LayerSpec | Layer): x is Layer => 'diffID' in x;
+const isLayer = (x: LayerSpec | Layer | { readonly entries: readonly TarEntry[] }): x is Layer => 'diffID' in x;
 
 /**
  * Writes a streamLayeredImage-layout archive whose store layers are tarred and hashed straight
@@ -201,7 +201,7 @@ export async function writeStreamedArchive(outPath: string, img: StreamedImage):
         written.push({ diffID: l.diffID, size: l.blobSize, member: name });
         continue;
       }
-      const entries = layerEntries(l);
+      const entries = 'entries' in l ? l.entries : layerEntries(l);
       const size = tarSize(entries);
       const placeholder = file(`${'0'.repeat(64)}/layer.tar`, size);
       let diffID = '';

@@ -429,3 +429,37 @@ export function storeResolver(store: StoreLocation): (target: string) => string 
     return phys + tail;
   };
 }
+
+/**
+ * A streamLayeredImage store layer as nixpkgs' stream_layered_image.py writes it (reference
+ * §2.8), for byte-identical layers: `/nix/` and `/nix/store/` (mode 0755) first, then each store
+ * path in the order given — the path and everything below it, children sorted — with absolute
+ * names, `mtime` and `owner` on every entry, modes from the store, hard links as regular files,
+ * and a store path that is a symlink as just that symlink.
+ */
+export function storeLayerEntries(paths: readonly string[], store: StoreLocation, opts: { mtime: number; owner: TarOwner }): TarEntry[] {
+  const { mtime, owner } = opts;
+  const out: TarEntry[] = [
+    { type: 'directory', name: '/nix/', mode: 0o755, mtime, owner },
+    { type: 'directory', name: '/nix/store/', mode: 0o755, mtime, owner },
+  ];
+  const walk = (phys: string, name: string) => {
+    const st = lstatOrThrow(phys);
+    if (st.isSymbolicLink()) {
+      out.push({ type: 'symlink', name, mode: st.mode & 0o7777, mtime, owner, target: readlinkSync(fsPath(phys), { encoding: 'buffer' }).toString('latin1') });
+    } else if (st.isFile()) {
+      out.push({ type: 'file', name, mode: st.mode & 0o7777, mtime, owner, size: st.size, source: { path: phys } });
+    } else if (st.isDirectory()) {
+      out.push({ type: 'directory', name: `${name}/`, mode: st.mode & 0o7777, mtime, owner });
+      const names = readdirSync(fsPath(phys), { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort();
+      for (const n of names) walk(`${phys}/${n}`, `${name}/${n}`);
+    } else {
+      throw new ImgError('E_IMAGE', `'${latin1ToUtf8(phys)}' is not a regular file, directory or symlink`);
+    }
+  };
+  for (const p of paths) {
+    if (!p.startsWith(`${store.storeDir}/`)) throw new ImgError('E_IMAGE', `'${latin1ToUtf8(p)}' is not in the store '${store.storeDir}'`);
+    walk(store.toPhysical(p), p);
+  }
+  return out;
+}

@@ -63,15 +63,20 @@ function roundUp(n: number): number {
 }
 
 /** PAX records an entry needs (empty when plain ustar can hold it). */
+// Which values need PAX records, and in which order, follows Python's tarfile (PAX_FORMAT), the
+// writer of nixpkgs' streamLayeredImage: non-ASCII or too long path/linkpath/uname/gname, then
+// out-of-range uid/gid/size. The PAX header itself has mode 0, owner 0, mtime 0, as there.
+const nonAscii = (s: string) => /[^\x00-\x7f]/.test(s);
 function paxRecords(e: TarEntry): [string, string][] {
   const recs: [string, string][] = [];
-  if (e.name.length > 100) recs.push(['path', e.name]);
-  if ((e.type === 'symlink' || e.type === 'hardlink') && e.target.length > 100) recs.push(['linkpath', e.target]);
-  if (e.type === 'file' && e.size > MAX_OCTAL_11) recs.push(['size', String(e.size)]);
+  const link = e.type === 'symlink' || e.type === 'hardlink' ? e.target : '';
+  if (nonAscii(e.name) || e.name.length > 100) recs.push(['path', e.name]);
+  if (nonAscii(link) || link.length > 100) recs.push(['linkpath', link]);
+  if (nonAscii(e.owner.uname) || e.owner.uname.length > 32) recs.push(['uname', e.owner.uname]);
+  if (nonAscii(e.owner.gname) || e.owner.gname.length > 32) recs.push(['gname', e.owner.gname]);
   if (e.owner.uid > MAX_OCTAL_7) recs.push(['uid', String(e.owner.uid)]);
   if (e.owner.gid > MAX_OCTAL_7) recs.push(['gid', String(e.owner.gid)]);
-  if (e.owner.uname.length > 32) recs.push(['uname', e.owner.uname]);
-  if (e.owner.gname.length > 32) recs.push(['gname', e.owner.gname]);
+  if (e.type === 'file' && e.size > MAX_OCTAL_11) recs.push(['size', String(e.size)]);
   return recs;
 }
 
@@ -103,7 +108,9 @@ export function tarSize(entries: Iterable<TarEntry>): number {
   return Math.ceil((n + 2 * BLOCK) / RECORD) * RECORD;
 }
 
+/** A ustar text field: non-ASCII characters (of the UTF-8 text) become '?', then truncated (as tarfile does). */
 function writeString(buf: Buffer, off: number, len: number, s: string): void {
+  if (nonAscii(s)) s = Buffer.from(s, 'latin1').toString('utf8').replace(/[^\x00-\x7f]/gu, '?');
   buf.write(s.length > len ? s.slice(0, len) : s, off, len, 'latin1');
 }
 function writeOctal(buf: Buffer, off: number, len: number, n: number): void {
@@ -134,8 +141,7 @@ function fillHeader(
   buf.write('ustar\u000000', off + 257, 8, 'latin1');
   writeString(buf, off + 265, 32, h.uname);
   writeString(buf, off + 297, 32, h.gname);
-  writeOctal(buf, off + 329, 8, 0);
-  writeOctal(buf, off + 337, 8, 0);
+  // devmajor/devminor stay NUL: no device entries are written (Python's tarfile does the same)
   let sum = 0;
   for (let i = off; i < off + BLOCK; i++) sum += buf[i]!;
   buf.write(sum.toString(8).padStart(6, '0'), off + 148, 6, 'latin1');
@@ -263,7 +269,7 @@ export class TarWriter {
       const body = paxBody(recs);
       await this.room(BLOCK);
       fillHeader(this.buf, this.pos, {
-        name: '././@PaxHeader', mode: 0o644, uid: 0, gid: 0, size: body.length, mtime: 0, type: 'x', link: '', uname: '', gname: '',
+        name: '././@PaxHeader', mode: 0, uid: 0, gid: 0, size: body.length, mtime: 0, type: 'x', link: '', uname: '', gname: '',
       });
       this.pos += BLOCK;
       await this.writeBytes(body);

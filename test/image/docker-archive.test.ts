@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ImgError } from '../../src/base/error.js';
 import { makeImageConfig, mergeEnv } from '../../src/image/config.js';
 import { readDockerArchive, writeDockerArchive, writeStreamedArchive } from '../../src/image/docker-archive.js';
-import { storePathSources, writeLayer } from '../../src/image/layer.js';
+import { storeLayerEntries, storePathSources, writeLayer } from '../../src/image/layer.js';
 import { TarWriter, withFileSink, type TarEntry } from '../../src/image/tar-writer.js';
 import { needTool } from '../helpers/tools.js';
 import {
@@ -87,7 +87,7 @@ test('layered image (store layers by popularity + customisation layer) passes im
     const st = await writeStreamedArchive(join(t.dir, 'streamed.tar'), {
       repoTags: ['example.com/layered:v1'],
       layers: [
-        ...a.groups.map((g) => ({ sources: [...nixDirs(0o755), ...storePathSources(g, s)], mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' } })),
+        ...a.groups.map((g) => ({ entries: storeLayerEntries(g, s, { mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' } }) })),
         a.layers[a.layers.length - 1]!,
       ],
       makeConfig: (d) => {

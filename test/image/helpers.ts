@@ -67,7 +67,7 @@ export function imageCheck(archive: string, ref: string, cmd: string[]): { statu
 }
 
 // ---------- small images built straight from the writers ----------
-import { copyToRootSources, storePathSources, storeResolver, writeLayer, type Layer, type LayerSource } from '../../src/image/layer.js';
+import { copyToRootSources, storeLayerEntries, storePathSources, storeResolver, writeLayer, writeTarFile, type Layer, type LayerSource } from '../../src/image/layer.js';
 import { makeImageConfig, type ConfigStyle } from '../../src/image/config.js';
 import { writeDockerArchive, type ArchiveLayout } from '../../src/image/docker-archive.js';
 import { popularityLayers } from '../../src/image/layering.js';
@@ -111,7 +111,8 @@ export async function layeredImage(s: TempStore, dir: string, name: string, maxL
   const groups = popularityLayers(GRAPH, maxLayers - 1);
   const layers: Layer[] = [];
   for (const [i, g] of groups.entries()) {
-    layers.push(await writeLayer({ sources: [...nixDirs(0o755), ...storePathSources(g, s)], mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' } }, join(dir, `${name}-store-${i}.tar`)));
+    // store layers exactly as stream_layered_image.py writes them (absolute names, list order)
+    layers.push(await writeTarFile(storeLayerEntries(g, s, { mtime: 1, owner: { uid: 0, gid: 0, uname: 'root', gname: 'root' } }), join(dir, `${name}-store-${i}.tar`)));
   }
   const custom = await writeLayer(
     {

@@ -10,12 +10,14 @@ import {
   layerEntries,
   layerTarSize,
   storePathSources,
+  storeLayerEntries,
   storeResolver,
   writeLayer,
+  writeTarFile,
   type LayerSpec,
 } from '../../src/image/layer.js';
 import { ImgError } from '../../src/base/error.js';
-import { BUSYBOX_PATH, makeStore, tempDir } from './helpers.js';
+import { BUSYBOX_PATH, makeStore, sha256File, tempDir } from './helpers.js';
 
 const test = suite('image/layer');
 
@@ -170,6 +172,67 @@ test('hard links are written as regular files with their content; dir replaced b
       () => layerEntries({ sources: [{ kind: 'tree', from: d, to: '/x' }, { kind: 'file', to: '/x', mode: 0o644, data: Buffer.from('') }], mtime: 1 }),
       (e: unknown) => e instanceof ImgError && /non-empty directory '\/x'/.test(e.message),
     );
+  } finally {
+    s.cleanup();
+    t.cleanup();
+  }
+});
+
+
+// Python's tarfile (what nixpkgs' stream_layered_image.py writes store layers with) is the
+// oracle: this script follows the steps the reference §2.8 describes (dirs /nix and /nix/store
+// 0755, then each path and what is below it, sorted, absolute names, fixed owner and mtime, hard
+// links as regular files) and writes with tarfile's PAX format.
+const PY_STORE_LAYER = `
+import json, pathlib, sys, tarfile
+spec = json.load(sys.stdin)
+def fix(ti):
+    ti.mtime, ti.uid, ti.gid, ti.uname, ti.gname = spec["mtime"], spec["uid"], spec["gid"], spec["uname"], spec["gname"]
+    return ti
+with tarfile.open(spec["out"], "w", format=tarfile.PAX_FORMAT) as tar:
+    for d in ("/nix", "/nix/store"):
+        ti = tarfile.TarInfo(d); ti.type = tarfile.DIRTYPE; ti.mode = 0o755
+        tar.addfile(fix(ti))
+    for logical in spec["paths"]:
+        phys = pathlib.Path(spec["store"]) / logical[len("/nix/store/"):]
+        files = [phys] if phys.is_symlink() else [phys, *phys.rglob("*")]
+        for f in sorted(files):
+            ti = tar.gettarinfo(str(f), arcname=logical + str(f)[len(str(phys)):])
+            ti.name = "/" + ti.name
+            if ti.islnk():
+                ti.type, ti.linkname, ti.size = tarfile.REGTYPE, "", f.stat().st_size
+            fix(ti)
+            if ti.isfile():
+                with open(f, "rb") as fh:
+                    tar.addfile(ti, fh)
+            else:
+                tar.addfile(ti)
+`;
+
+test('store layers are byte-identical to Python tarfile output (long, non-ASCII names, hard links, symlink paths)', async () => {
+  const s = makeStore();
+  const t = tempDir();
+  try {
+    const longName = `${'l'.repeat(32)}-${'a-really-long-package-name-'.repeat(4)}1.0`;
+    const long = join(s.physicalStore, longName);
+    mkdirSync(join(long, 'share', 'dóc'), { recursive: true });
+    writeFileSync(join(long, 'share', 'dóc', 'ünïcode.txt'), 'x'.repeat(1000));
+    writeFileSync(join(long, 'share', 'a'), 'hard\n');
+    linkSync(join(long, 'share', 'a'), join(long, 'share', 'b'));
+    symlinkSync(`/nix/store/${longName}/share/dóc/ünïcode.txt/${'deep/'.repeat(20)}target`, join(long, 'share', 'long-link'));
+    const linkPath = join(s.physicalStore, `${'m'.repeat(32)}-a-symlink-path`);
+    symlinkSync(`/nix/store/${longName}`, linkPath);
+    const logical = (n: string) => Buffer.from(`/nix/store/${n}`, 'utf8').toString('latin1');
+    const paths = [logical(longName), '/nix/store/ap5lw0pk87zllpr8psdiqgxx50yqpp1h-busybox', logical(`${'m'.repeat(32)}-a-symlink-path`), '/nix/store/5pjf9r20rqi9k9z26mkhfzc45gkvzbgg-hello.txt'];
+    const store = { storeDir: '/nix/store', toPhysical: (p: string) => Buffer.from(join(s.physicalStore, p.slice(11)), 'utf8').toString('latin1') };
+    for (const owner of [{ uid: 0, gid: 0, uname: 'root', gname: 'root' }, { uid: 1000, gid: 100, uname: 'user', gname: 'users' }]) {
+      const ours = await writeTarFile(storeLayerEntries(paths, store, { mtime: 1, owner }), join(t.dir, 'ours.tar'));
+      const out = join(t.dir, 'py.tar');
+      const spec = { out, store: s.physicalStore, paths: paths.map((p) => Buffer.from(p, 'latin1').toString('utf8')), mtime: 1, ...owner };
+      execFileSync('python3', ['-c', PY_STORE_LAYER], { input: JSON.stringify(spec) });
+      if (process.env.KEEP) execFileSync('cp', [ours.path, out, '/tmp/smk/']);
+      assert.is(ours.diffID, `sha256:${sha256File(out)}`);
+    }
   } finally {
     s.cleanup();
     t.cleanup();

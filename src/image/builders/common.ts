@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import tarStream from 'tar-stream';
 import { ImgError } from '../../base/error.js';
 import type { BuiltinBuildContext } from '../../build/builder-registry.js';
+import { sandbox, shQuote } from '../../build/sandbox.js';
 import { ReferenceScanner } from '../../store/references.js';
 import type { BaseImage } from '../docker-archive.js';
 import type { OwnershipOverride, StoreLocation } from '../layer.js';
@@ -127,10 +128,34 @@ function commandEnv(ctx: BuiltinBuildContext, out: string): Record<string, strin
   };
 }
 
-/** Runs `script` with /bin/sh in `cwd`; its output goes to the build log. */
+/**
+ * The command line that runs `argv` in `cwd` with the store visible at its logical path
+ * (/nix/store), in the build layer's private mount namespace (build/sandbox.ts), so that
+ * commands can use `${pkg}/bin/…`. Without a namespace (unshare unavailable) the command runs
+ * as it is, which works for commands that do not touch store paths; the log says so.
+ */
+function inStoreNamespace(ctx: BuiltinBuildContext, argv: string[], cwd: string): string[] {
+  let sb;
+  try {
+    sb = sandbox();
+  } catch (e) {
+    ctx.log(`note: commands run without a mount namespace, so /nix/store is not visible to them (${e instanceof ImgError ? e.message : String(e)})`);
+    return argv;
+  }
+  const storePhysical = dirname(ctx.store.toPhysical(`${ctx.store.storeDir}/x`));
+  const script = [
+    'set -e',
+    `${sb.mount} --bind -o ro ${shQuote(storePhysical)} ${ctx.store.storeDir} 2>/dev/null || ${sb.mount} --bind ${shQuote(storePhysical)} ${ctx.store.storeDir}`,
+    `cd ${shQuote(cwd)}`,
+    'exec "$@"',
+  ].join('\n');
+  return [...sb.prefix, sb.sh, '-c', script, 'sh', ...argv];
+}
+
+/** Runs `script` with /bin/sh in `cwd` (after `prefix`, e.g. fakeroot); its output goes to the build log. */
 export async function runCommands(ctx: BuiltinBuildContext, builder: string, what: string, script: string, cwd: string, prefix: string[] = []): Promise<void> {
   if (script.trim() === '') return;
-  const argv = [...prefix, '/bin/sh', '-e', '-c', script];
+  const argv = inStoreNamespace(ctx, [...prefix, '/bin/sh', '-e', '-c', script], cwd);
   const r = await execa(argv[0]!, argv.slice(1), {
     cwd,
     env: commandEnv(ctx, ctx.outputs.get('out') ?? ''),
