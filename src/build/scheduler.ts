@@ -440,7 +440,8 @@ function makeMountPoint(physical: string, at: string): void {
 function addLogTail(e: ImgError, log: BuildLog, logFile: string): void {
   const lines = log.lastLines();
   if (lines.length) {
-    e.notes.push({ message: `last ${Math.min(lines.length, LOG_TAIL_LINES)} log lines:\n${lines.map((l) => `  > ${l}`).join('\n')}` });
+    const n = Math.min(lines.length, LOG_TAIL_LINES);
+    e.notes.push({ message: `last ${n === 1 ? 'log line' : `${n} log lines`}:\n${lines.map((l) => `  > ${l}`).join('\n')}` });
   }
   e.notes.push({ message: `full log: ${logFile}` });
 }

@@ -282,7 +282,8 @@ export const command: Command = {
           check: flagSet(p, '--check'),
           builtins: DEFAULT_BUILTINS,
           onEvent: progress.onEvent,
-          spanOf: (d) => sessionSpans?.(d) ?? spans.get(d),
+          // The user's -A selection first: the session's span may point into the prelude.
+          spanOf: (d) => spans.get(d) ?? sessionSpans?.(d),
         });
       } finally {
         progress.finish();
