@@ -79,7 +79,8 @@ export const imageLayer: BuiltinBuilder = {
     const inputs = storePathsIn(ctx, ctx.env.get('imageArgs') ?? '');
     const candidates = ctx.store.computeFSClosure(inputs);
     const base = await openBase(ctx, a.fromImage, a.fromImageRef, join(ctx.tmpDir, 'base'));
-    const inBase = await baseStorePaths(base, ctx.store.storeDir);
+    const baseDb = join(ctx.tmpDir, 'base-db.sqlite');
+    const inBase = await baseStorePaths(base, ctx.store.storeDir, a.includeNixDB ? baseDb : undefined);
 
     // The copied tree: kept virtual unless commands must run in it.
     let rootSources: LayerSource[] = sources;
@@ -89,7 +90,14 @@ export const imageLayer: BuiltinBuilder = {
       materialise(layerEntries({ sources, mtime: SOURCE_DATE_EPOCH, resolveAbsolute }), dir);
       if (a.includeNixDB) {
         const closure = ctx.store.computeFSClosure(a.copyToRoot);
-        writeNixDb({ root: dir, paths: dbPathsOf(ctx, LAYER, closure), gcroots: a.copyToRoot, registrationTime: SOURCE_DATE_EPOCH });
+        // Going further than nixpkgs: a base image's database is merged, not shadowed.
+        writeNixDb({
+          root: dir,
+          paths: dbPathsOf(ctx, LAYER, closure),
+          gcroots: a.copyToRoot,
+          registrationTime: SOURCE_DATE_EPOCH,
+          ...(inBase.hasDb ? { baseDb } : {}),
+        });
       }
       await runCommands(ctx, LAYER, 'extraCommands', a.extraCommands, dir);
       rootSources = [{ kind: 'tree', from: Buffer.from(dir, 'utf8').toString('latin1'), to: '/' }];

@@ -7,6 +7,8 @@
 // never writes to stdout/stderr (command output goes to the build log).
 
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -213,9 +215,12 @@ export async function runFakeRoot(ctx: BuiltinBuildContext, builder: string, scr
   return out;
 }
 
-/** The top-level store path names (`<hash>-name`) present in the base image's layers. */
-export async function baseStorePaths(base: BaseImage | undefined, storeDir: string): Promise<Set<string>> {
-  const found = new Set<string>();
+/**
+ * The top-level store paths present in the base image's layers. With `dbFile`, the topmost
+ * layer's `nix/var/nix/db/db.sqlite` is copied there (true when there was one).
+ */
+export async function baseStorePaths(base: BaseImage | undefined, storeDir: string, dbFile?: string): Promise<Set<string> & { hasDb?: boolean }> {
+  const found: Set<string> & { hasDb?: boolean } = new Set<string>();
   if (!base) return found;
   const prefix = storeDir.replace(/^\//, '') + '/';
   for (const l of base.layers) {
@@ -227,6 +232,11 @@ export async function baseStorePaths(base: BaseImage | undefined, storeDir: stri
         if (n.startsWith(prefix)) {
           const top = n.slice(prefix.length).split('/')[0];
           if (top) found.add(`${storeDir}/${top}`);
+        }
+        if (dbFile && n === 'nix/var/nix/db/db.sqlite' && h.type === 'file') {
+          found.hasDb = true;
+          pipeline(stream, createWriteStream(dbFile)).then(() => next(), (e: unknown) => ex.destroy(e as Error));
+          return;
         }
         stream.on('end', next);
         stream.resume();
