@@ -81,10 +81,40 @@ function token(n: CstNode, key: string): IToken | undefined {
 function startOf(c: Child): number {
   return isToken(c) ? c.startOffset : c.location!.startOffset;
 }
+const ATOM_KEYS = ['Identifier', 'string', 'Int', 'attrs', 'list', 'parens', 'path', 'indString', 'Float', 'recAttrs', 'Uri', 'SPath', 'legacyLet'] as const;
+
+/** The simple expression a selectExpr starts with: its CST key and child. */
+function atomOf(sel: CstNode): [string, Child] {
+  const ch = sel.children;
+  for (const k of ATOM_KEYS) {
+    const v = ch[k];
+    if (v) return [k, v[0]!];
+  }
+  throw new Error('internal error: selectExpr without a simple expression');
+}
+
+/** The selectExpr an expr consists of, when it is just one, with no operator or selection. */
+function soleSelect(expr: CstNode): CstNode | undefined {
+  const ch = expr.children;
+  const ops = ch.operand;
+  if (!ops || ops.length !== 1 || ch.attrpath) return undefined;
+  const o = (ops[0] as CstNode).children;
+  if (o.Bang || o.Minus || o.selectExpr!.length !== 1) return undefined;
+  const sel = o.selectExpr![0] as CstNode;
+  return sel.children.Dot || sel.children.KwOr ? undefined : sel;
+}
+
 /** All children of `n` in source order. */
 function ordered(n: CstNode, keys?: readonly string[]): Child[] {
-  const all: Child[] = [];
-  for (const [k, v] of Object.entries(n.children)) if (!keys || keys.includes(k)) all.push(...(v as Child[]));
+  let only: Child[] | undefined;
+  let all: Child[] | undefined;
+  for (const k in n.children) {
+    if (keys && !keys.includes(k)) continue;
+    const v = n.children[k] as Child[];
+    if (!only) only = v;
+    else (all ??= [...only]).push(...v);
+  }
+  if (!all) return only ?? []; // one kind of child: already in source order
   return all.sort((a, b) => startOf(a) - startOf(b));
 }
 
@@ -180,8 +210,10 @@ export class Lowerer {
 
   // ---- expressions ------------------------------------------------------------------------------
   expr(n: CstNode, scope: Scope): A.Expr {
-    const [c] = Object.values(n.children)[0] as CstNode[];
-    switch (c!.name) {
+    const ch = n.children;
+    if (ch.operand) return this.opExpr(n, scope);
+    const c = (ch.lambda ?? ch.assertExpr ?? ch.withExpr ?? ch.letExpr ?? ch.ifExpr)![0] as CstNode;
+    switch (c.name) {
       case 'lambda':
         return this.lambda(c!, scope);
       case 'assertExpr': {
@@ -207,7 +239,7 @@ export class Lowerer {
         return { kind: 'If', span: this.span(c!), cond: this.expr(a!, scope), then: this.expr(b!, scope), else: this.expr(d!, scope) };
       }
       default:
-        return this.opExpr(c!, scope);
+        throw new Error(`internal error: unexpected CST node ${c.name}`);
     }
   }
 
@@ -267,17 +299,28 @@ export class Lowerer {
    * also as a right operand: `a + !b + c` is `a + !(b + c)`); a prefix `-` binds tightest.
    */
   private opExpr(n: CstNode, scope: Scope): A.Expr {
+    const ch = n.children;
+    if (ch.operand!.length === 1 && !ch.attrpath) return this.operand(ch.operand![0] as CstNode, scope);
     const items: OpItem[] = [];
     for (const c of ordered(n)) {
-      if (isToken(c)) continue; // `?`: its attrpath follows
-      if (c.name === 'operand') {
+      if (isToken(c)) {
+        if (c.tokenType.name !== 'Question') items.push({ t: 'bin', tok: c }); // `?`: its attrpath follows
+      } else if (c.name === 'operand') {
         for (const t of ordered(c, ['Bang', 'Minus'])) items.push({ t: 'prefix', tok: t as IToken });
         items.push({ t: 'atom', node: c });
-      } else if (c.name === 'binaryOp') items.push({ t: 'bin', tok: ordered(c)[0] as IToken });
-      else items.push({ t: 'has', path: c });
+      } else items.push({ t: 'has', path: c });
     }
     const state = { i: 0 };
     return this.climb(items, state, 0, scope);
+  }
+
+  /** An operand on its own (the common case): prefix operators, then the application. */
+  private operand(n: CstNode, scope: Scope): A.Expr {
+    if (!n.children.Bang && !n.children.Minus) return this.app(n, scope);
+    const items: OpItem[] = [];
+    for (const t of ordered(n, ['Bang', 'Minus'])) items.push({ t: 'prefix', tok: t as IToken });
+    items.push({ t: 'atom', node: n });
+    return this.climb(items, { i: 0 }, 0, scope);
   }
 
   private climb(items: OpItem[], st: { i: number }, minPrec: number, scope: Scope): A.Expr {
@@ -368,7 +411,7 @@ export class Lowerer {
   }
 
   private select(n: CstNode, scope: Scope): A.Expr {
-    const target = this.simple(node(n, 'simpleExpr')!, scope);
+    const target = this.simple(n, scope);
     const path = node(n, 'attrpath');
     const span = this.span(n);
     if (path) {
@@ -383,9 +426,10 @@ export class Lowerer {
     return target;
   }
 
+  /** The simple expression that starts a selectExpr. */
   private simple(n: CstNode, scope: Scope): A.Expr {
-    const [key, [c]] = Object.entries(n.children)[0] as [string, Child[]];
-    const span = this.span(c!);
+    const [key, c] = atomOf(n);
+    const span = this.span(c);
     switch (key) {
       case 'Identifier': {
         const name = (c as IToken).image;
@@ -536,29 +580,17 @@ export class Lowerer {
   // ---- attribute names -----------------------------------------------------------------------------
   /** The constant string an expression CST denotes, when lowering would give a Str node. */
   private constantString(n: CstNode): string | undefined {
-    let cur: CstNode = n;
-    for (;;) {
-      if (cur.name === 'simpleExpr') {
-        const [key, [c]] = Object.entries(cur.children)[0] as [string, Child[]];
-        if (key === 'parens') {
-          cur = node(c as CstNode, 'expr')!;
-          continue;
-        }
-        if (key === 'Uri') return (c as IToken).image;
-        if (key === 'string') return this.constantDq(c as CstNode);
-        if (key === 'indString') {
-          const pieces = stripIndentation(this.indPieces(c as CstNode));
-          return pieces.length === 1 && 'text' in pieces[0]! ? pieces[0].text : undefined;
-        }
-        return undefined;
-      }
-      // Follow a chain of single-child rules (expr → implExpr → … → selectExpr → simpleExpr).
-      const entries = Object.entries(cur.children);
-      if (entries.length !== 1) return undefined;
-      const [, kids] = entries[0]!;
-      if (kids.length !== 1 || isToken(kids[0]!)) return undefined;
-      cur = kids[0] as CstNode;
+    const sel = soleSelect(n);
+    if (!sel) return undefined;
+    const [key, c] = atomOf(sel);
+    if (key === 'parens') return this.constantString(node(c as CstNode, 'expr')!);
+    if (key === 'Uri') return (c as IToken).image;
+    if (key === 'string') return this.constantDq(c as CstNode);
+    if (key === 'indString') {
+      const pieces = stripIndentation(this.indPieces(c as CstNode));
+      return pieces.length === 1 && 'text' in pieces[0]! ? pieces[0].text : undefined;
     }
+    return undefined;
   }
 
   private constantDq(s: CstNode): string | undefined {
@@ -596,24 +628,14 @@ export class Lowerer {
   }
 
   // ---- attribute sets and let ------------------------------------------------------------------------
+  /** The bindings of an attribute set literal (possibly in parentheses), for merging. */
   private asAttrsLiteral(exprNode: CstNode): PreAttrs | undefined {
-    let cur: CstNode = exprNode;
-    for (;;) {
-      if (cur.name === 'simpleExpr') {
-        const [key, [c]] = Object.entries(cur.children)[0] as [string, Child[]];
-        if (key === 'parens') {
-          cur = node(c as CstNode, 'expr')!;
-          continue;
-        }
-        if (key === 'attrs' || key === 'recAttrs') return this.collectBinds(node(c as CstNode, 'binds')!, key === 'recAttrs', this.span(c!));
-        return undefined;
-      }
-      const entries = Object.entries(cur.children);
-      if (entries.length !== 1) return undefined;
-      const [, kids] = entries[0]!;
-      if (kids.length !== 1 || isToken(kids[0]!)) return undefined;
-      cur = kids[0] as CstNode;
-    }
+    const sel = soleSelect(exprNode);
+    if (!sel) return undefined;
+    const [key, c] = atomOf(sel);
+    if (key === 'parens') return this.asAttrsLiteral(node(c as CstNode, 'expr')!);
+    if (key === 'attrs' || key === 'recAttrs') return this.collectBinds(node(c as CstNode, 'binds')!, key === 'recAttrs', this.span(c));
+    return undefined;
   }
 
   private showPath(path: readonly NameItem[]): string {

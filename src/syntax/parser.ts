@@ -59,7 +59,12 @@ const errorMessages: IParserErrorMessageProvider = {
   },
 };
 
+/** The binary operators, in the order of Nix's precedence table (loosest first). */
+const BINARY_OPERATORS: TokenType[] = [T.Impl, T.OrOp, T.And, T.Eq, T.Neq, T.Lt, T.Gt, T.Leq, T.Geq, T.Update, T.Plus, T.Minus, T.Star, T.Slash, T.Concat];
+
 export class NixParser extends CstParser {
+  private binaryOperators: { ALT: () => unknown }[] | undefined;
+
   constructor(validate: boolean) {
     super(T.allTokens, {
       recoveryEnabled: false,
@@ -95,6 +100,13 @@ export class NixParser extends CstParser {
     this.SUBRULE(this.expr);
   });
 
+  /**
+   * An expression. Its last form is a flat sequence of operands, binary operators and
+   * `? attrpath`; precedence, associativity and the non-associativity of `==` `!=` `<` `>` `<=`
+   * `>=` are applied when the sequence is lowered (lower.ts, by precedence climbing with Nix
+   * 2.8's bison table). A flat rule keeps the CST small and shallow: the parse is faster and
+   * deeply nested input does not exhaust the stack.
+   */
   public expr = this.RULE('expr', () => {
     this.OR({
       IGNORE_AMBIGUITIES: true,
@@ -104,7 +116,27 @@ export class NixParser extends CstParser {
         { ALT: () => this.SUBRULE(this.withExpr) },
         { GATE: () => this.LA(2).tokenType !== T.LCurly, ALT: () => this.SUBRULE(this.letExpr) },
         { ALT: () => this.SUBRULE(this.ifExpr) },
-        { ALT: () => this.SUBRULE(this.opExpr) },
+        {
+          ALT: () => {
+            this.SUBRULE(this.operand);
+            this.MANY(() => {
+              this.OR2([
+                {
+                  ALT: () => {
+                    this.OR3(this.binaryOperators ??= BINARY_OPERATORS.map((t) => ({ ALT: () => this.CONSUME(t) })));
+                    this.SUBRULE2(this.operand);
+                  },
+                },
+                {
+                  ALT: () => {
+                    this.CONSUME(T.Question);
+                    this.SUBRULE(this.attrpath);
+                  },
+                },
+              ]);
+            });
+          },
+        },
       ],
     });
   });
@@ -202,53 +234,6 @@ export class NixParser extends CstParser {
     this.SUBRULE3(this.expr);
   });
 
-  // ---- operators ----------------------------------------------------------------------------
-  /**
-   * A flat sequence of operands and binary operators (and `? attrpath`). Precedence,
-   * associativity and the non-associativity of `==` `!=` `<` `>` `<=` `>=` are applied when the
-   * sequence is lowered (lower.ts, by precedence climbing with Nix 2.8's bison table): a flat
-   * rule keeps the parse shallow (deeply nested input does not exhaust the stack) and fast.
-   */
-  public opExpr = this.RULE('opExpr', () => {
-    this.SUBRULE(this.operand);
-    this.MANY(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.SUBRULE(this.binaryOp);
-            this.SUBRULE2(this.operand);
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Question);
-            this.SUBRULE(this.attrpath);
-          },
-        },
-      ]);
-    });
-  });
-
-  public binaryOp = this.RULE('binaryOp', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(T.Impl) },
-      { ALT: () => this.CONSUME(T.OrOp) },
-      { ALT: () => this.CONSUME(T.And) },
-      { ALT: () => this.CONSUME(T.Eq) },
-      { ALT: () => this.CONSUME(T.Neq) },
-      { ALT: () => this.CONSUME(T.Lt) },
-      { ALT: () => this.CONSUME(T.Gt) },
-      { ALT: () => this.CONSUME(T.Leq) },
-      { ALT: () => this.CONSUME(T.Geq) },
-      { ALT: () => this.CONSUME(T.Update) },
-      { ALT: () => this.CONSUME(T.Plus) },
-      { ALT: () => this.CONSUME(T.Minus) },
-      { ALT: () => this.CONSUME(T.Star) },
-      { ALT: () => this.CONSUME(T.Slash) },
-      { ALT: () => this.CONSUME(T.Concat) },
-    ]);
-  });
-
   /** Prefix `!` and `-`, then an application `f a b` (its items are selects). */
   public operand = this.RULE('operand', () => {
     this.MANY(() => {
@@ -257,27 +242,11 @@ export class NixParser extends CstParser {
     this.AT_LEAST_ONE(() => this.SUBRULE(this.selectExpr));
   });
 
-  /** `e.a.b`, `e.a.b or d`, and the legacy `f or` (a call of `f` with the variable `or`). */
+  /**
+   * A simple expression, then optionally `.a.b`, `.a.b or d`, or the legacy `or` (which calls
+   * the expression with the variable `or`).
+   */
   public selectExpr = this.RULE('selectExpr', () => {
-    this.SUBRULE(this.simpleExpr);
-    this.OPTION(() => {
-      this.OR([
-        {
-          ALT: () => {
-            this.CONSUME(T.Dot);
-            this.SUBRULE(this.attrpath);
-            this.OPTION2(() => {
-              this.CONSUME(T.KwOr);
-              this.SUBRULE(this.selectExpr);
-            });
-          },
-        },
-        { ALT: () => this.CONSUME2(T.KwOr) },
-      ]);
-    });
-  });
-
-  public simpleExpr = this.RULE('simpleExpr', () => {
     this.OR([
       { ALT: () => this.CONSUME(T.Identifier) },
       { ALT: () => this.CONSUME(T.Int) },
@@ -293,6 +262,21 @@ export class NixParser extends CstParser {
       { ALT: () => this.SUBRULE(this.attrs) },
       { ALT: () => this.SUBRULE(this.list) },
     ]);
+    this.OPTION(() => {
+      this.OR2([
+        {
+          ALT: () => {
+            this.CONSUME(T.Dot);
+            this.SUBRULE(this.attrpath);
+            this.OPTION2(() => {
+              this.CONSUME(T.KwOr);
+              this.SUBRULE(this.selectExpr);
+            });
+          },
+        },
+        { ALT: () => this.CONSUME2(T.KwOr) },
+      ]);
+    });
   });
 
   public parens = this.RULE('parens', () => {
