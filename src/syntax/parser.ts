@@ -64,6 +64,12 @@ const BINARY_OPERATORS: TokenType[] = [T.Impl, T.OrOp, T.And, T.Eq, T.Neq, T.Lt,
 
 export class NixParser extends CstParser {
   private binaryOperators: { ALT: () => unknown }[] | undefined;
+  /**
+   * The alternatives of each OR, built on its first call and reused (Chevrotain's advice:
+   * building the arrays and closures on every call costs time and garbage).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly alts: Record<string, any> = {};
 
   constructor(validate: boolean) {
     super(T.allTokens, {
@@ -108,7 +114,7 @@ export class NixParser extends CstParser {
    * deeply nested input does not exhaust the stack.
    */
   public expr = this.RULE('expr', () => {
-    this.OR({
+    this.OR((this.alts.or0 ??= {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         { GATE: () => this.lambdaAhead(), ALT: () => this.SUBRULE(this.lambda) },
@@ -138,11 +144,11 @@ export class NixParser extends CstParser {
           },
         },
       ],
-    });
+    }));
   });
 
   public lambda = this.RULE('lambda', () => {
-    this.OR({
+    this.OR((this.alts.or1 ??= {
       IGNORE_AMBIGUITIES: true,
       DEF: [
         {
@@ -169,7 +175,7 @@ export class NixParser extends CstParser {
           },
         },
       ],
-    });
+    }));
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expr);
   });
@@ -182,7 +188,7 @@ export class NixParser extends CstParser {
 
   /** `a, b ? 1, ...` — a trailing comma is allowed, `...` only last. */
   public formalList = this.RULE('formalList', () => {
-    this.OR([
+    this.OR((this.alts.or2 ??= [
       { ALT: () => this.CONSUME(T.Ellipsis) },
       {
         ALT: () => {
@@ -193,7 +199,7 @@ export class NixParser extends CstParser {
           });
         },
       },
-    ]);
+    ]));
   });
 
   public formal = this.RULE('formal', () => {
@@ -237,7 +243,7 @@ export class NixParser extends CstParser {
   /** Prefix `!` and `-`, then an application `f a b` (its items are selects). */
   public operand = this.RULE('operand', () => {
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.OR((this.alts.or3 ??= [{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.Minus) }]));
     });
     this.AT_LEAST_ONE(() => this.SUBRULE(this.selectExpr));
   });
@@ -247,7 +253,7 @@ export class NixParser extends CstParser {
    * the expression with the variable `or`).
    */
   public selectExpr = this.RULE('selectExpr', () => {
-    this.OR([
+    this.OR((this.alts.or4 ??= [
       { ALT: () => this.CONSUME(T.Identifier) },
       { ALT: () => this.CONSUME(T.Int) },
       { ALT: () => this.CONSUME(T.Float) },
@@ -261,9 +267,9 @@ export class NixParser extends CstParser {
       { ALT: () => this.SUBRULE(this.recAttrs) },
       { ALT: () => this.SUBRULE(this.attrs) },
       { ALT: () => this.SUBRULE(this.list) },
-    ]);
+    ]));
     this.OPTION(() => {
-      this.OR2([
+      this.OR2((this.alts.or5 ??= [
         {
           ALT: () => {
             this.CONSUME(T.Dot);
@@ -275,7 +281,7 @@ export class NixParser extends CstParser {
           },
         },
         { ALT: () => this.CONSUME2(T.KwOr) },
-      ]);
+      ]));
     });
   });
 
@@ -315,7 +321,7 @@ export class NixParser extends CstParser {
 
   public binds = this.RULE('binds', () => {
     this.MANY(() => {
-      this.OR([{ ALT: () => this.SUBRULE(this.inherit) }, { ALT: () => this.SUBRULE(this.binding) }]);
+      this.OR((this.alts.or6 ??= [{ ALT: () => this.SUBRULE(this.inherit) }, { ALT: () => this.SUBRULE(this.binding) }]));
     });
   });
 
@@ -346,12 +352,12 @@ export class NixParser extends CstParser {
   });
 
   public attrName = this.RULE('attrName', () => {
-    this.OR([
+    this.OR((this.alts.or7 ??= [
       { ALT: () => this.CONSUME(T.Identifier) },
       { ALT: () => this.CONSUME(T.KwOr) },
       { ALT: () => this.SUBRULE(this.string) },
       { ALT: () => this.SUBRULE(this.interp) },
-    ]);
+    ]));
   });
 
   /** `${ e }` in attribute names, strings and paths. */
@@ -364,7 +370,7 @@ export class NixParser extends CstParser {
   public string = this.RULE('string', () => {
     this.CONSUME(T.StrOpen);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.StrChunk) }, { ALT: () => this.SUBRULE(this.interp) }]);
+      this.OR((this.alts.or8 ??= [{ ALT: () => this.CONSUME(T.StrChunk) }, { ALT: () => this.SUBRULE(this.interp) }]));
     });
     this.CONSUME(T.StrClose);
   });
@@ -372,7 +378,7 @@ export class NixParser extends CstParser {
   public indString = this.RULE('indString', () => {
     this.CONSUME(T.IndOpen);
     this.MANY(() => {
-      this.OR([
+      this.OR((this.alts.or9 ??= [
         { ALT: () => this.CONSUME(T.IndChunk) },
         { ALT: () => this.CONSUME(T.IndEscQuotes) },
         { ALT: () => this.CONSUME(T.IndEscDollar) },
@@ -380,19 +386,19 @@ export class NixParser extends CstParser {
         { ALT: () => this.CONSUME(T.IndDollar) },
         { ALT: () => this.CONSUME(T.IndQuote) },
         { ALT: () => this.SUBRULE(this.interp) },
-      ]);
+      ]));
     });
     this.CONSUME(T.IndClose);
   });
 
   /** A path literal; text after its first token needs an interpolation before it (as in Nix). */
   public path = this.RULE('path', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Path) }, { ALT: () => this.CONSUME(T.HPath) }]);
+    this.OR((this.alts.or10 ??= [{ ALT: () => this.CONSUME(T.Path) }, { ALT: () => this.CONSUME(T.HPath) }]));
     this.OPTION(() => {
       this.OPTION2(() => this.CONSUME(T.PathFragment));
       this.SUBRULE(this.interp);
       this.MANY(() => {
-        this.OR2([{ ALT: () => this.CONSUME2(T.PathFragment) }, { ALT: () => this.SUBRULE2(this.interp) }]);
+        this.OR2((this.alts.or11 ??= [{ ALT: () => this.CONSUME2(T.PathFragment) }, { ALT: () => this.SUBRULE2(this.interp) }]));
       });
     });
     this.CONSUME(T.PathEnd);
