@@ -13,12 +13,12 @@
 // stdout/stderr.
 
 import { availableParallelism } from 'node:os';
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
 import { fixedOutput, parseDerivationFile, type Derivation } from '../derivation/derivation.js';
-import { deleteTree } from '../store/fs-tree.js';
+import { CANONICAL_MTIME, deleteTree } from '../store/fs-tree.js';
 import type { LocalStore, NewPathInfo } from '../store/local-store.js';
 import { SELF_ID } from '../store/lock.js';
 import { builtinName, type BuiltinRegistry } from './builder-registry.js';
@@ -230,8 +230,7 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
         return false;
       }
       try {
-        await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, shouldStart: () => !stopping && !abort.signal.aborted });
-        return true;
+        return await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, shouldStart: () => !stopping && !abort.signal.aborted });
       } catch (e) {
         if (!(e instanceof ImgError)) {
           internal ??= e;
@@ -277,7 +276,8 @@ interface BuildContext {
   shouldStart: () => boolean;
 }
 
-async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<void> {
+/** Builds (or checks) one derivation; false when it was skipped because the run is stopping. */
+async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<boolean> {
   const mode = n.mode!;
   const outputs = [...n.outputPaths.values()];
   for (const p of outputs) store.addTempRoot(p);
@@ -289,14 +289,14 @@ async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<v
     } finally {
       c.slots.give();
     }
-    return;
+    return true;
   }
   // Locks before a slot: waiting for another process does not hold a slot.
   const locks = await store.lockPathsAsync(outputs);
   try {
     if ([...n.wanted].every((o) => store.isValidPath(n.outputPaths.get(o)!))) {
       c.emit({ type: 'done', drvPath: n.drvPath, name: n.name, mode, builtHere: false });
-      return;
+      return true;
     }
     await c.slots.take();
     try {
@@ -305,13 +305,15 @@ async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<v
     } finally {
       c.slots.give();
     }
+    return true;
   } finally {
     locks.release();
   }
 }
 
-function skip(n: Node, c: BuildContext): void {
+function skip(n: Node, c: BuildContext): false {
   c.emit({ type: 'skipped', drvPath: n.drvPath, name: n.name, reason: 'stopped after a failure' });
+  return false;
 }
 
 /** The store paths a build may see and refer to: the closure of its input sources and used input outputs. */
@@ -417,7 +419,7 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
       for (const { info, temp } of infos) {
         if (store.isValidPath(info.path)) continue;
         store.clearInvalidPath(info.path);
-        renameSync(temp, store.toPhysical(info.path));
+        moveDirOrFile(temp, store.toPhysical(info.path));
         fresh.push(info);
       }
       store.registerValidPaths(fresh);
@@ -427,6 +429,23 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
     log.close();
     deleteTree(tmp);
   }
+}
+
+/**
+ * Renames a finished output into place. A read-only directory cannot be moved to another parent
+ * by a non-root user (its `..` entry changes), so it is made writable for the move and then
+ * given its canonical mode and mtime back.
+ */
+function moveDirOrFile(from: string, to: string): void {
+  const st = lstatSync(from);
+  if (!st.isDirectory()) {
+    renameSync(from, to);
+    return;
+  }
+  chmodSync(from, 0o755);
+  renameSync(from, to);
+  chmodSync(to, 0o555);
+  utimesSync(to, CANONICAL_MTIME, CANONICAL_MTIME);
 }
 
 /** The empty file, directory or copied symlink an input is bind-mounted on. */

@@ -5,9 +5,9 @@
 // --check; usage errors (exit 2).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { cpSync, lstatSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, lstatSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LocalStore } from '../../src/store/local-store.js';
@@ -136,6 +136,34 @@ test('--check through the CLI, and usage errors', () => {
   const notDrv = runCli(['build', '--store', store, '-E', '42'], { cwd: d });
   assert.is(notDrv.code, 1);
   assert.match(notDrv.stderr, /not a derivation/);
+});
+
+test('an unprivileged user builds through a user namespace (setpriv to uid 65534)', () => {
+  if (process.getuid?.() !== 0) {
+    console.log('\n  skip: the unprivileged-user build test switches users, which needs root');
+    return;
+  }
+  if (!needTool('unprivileged build', 'setpriv')) return;
+  const d = tempDir('unpriv');
+  chownSync(d, 65534, 65534);
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', `HOME=${d}`, process.execPath, '--import', TSX, join(ROOT, 'test/build/cli-entry.ts'),
+      'build', '--store', join(d, 'store'), '-E', 'runCommand "r" {} "mkdir $out; id -u > $out/uid; echo $out > $out/self"'],
+    { cwd: d, encoding: 'utf8' },
+  );
+  assert.is(r.status, 0, r.stderr);
+  const out = r.stdout.trim();
+  const st = lstatSync(join(d, 'result'));
+  assert.ok(st.isSymbolicLink());
+  // Inside the namespace the builder is root (mapped); on disk everything belongs to the user.
+  assert.is(readFileSync(join(d, 'result', 'uid'), 'utf8'), '0\n');
+  assert.is(readFileSync(join(d, 'result', 'self'), 'utf8'), `${out}\n`);
+  assert.is(lstatSync(join(d, 'result', 'self')).uid, 65534);
+  assert.is(lstatSync(join(d, 'result', 'self')).mode & 0o7777, 0o444);
+  const s = LocalStore.open({ root: join(d, 'store') });
+  assert.equal(s.verify().problems, []);
+  s.close();
 });
 
 test.run();

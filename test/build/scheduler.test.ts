@@ -252,6 +252,23 @@ test('a failure stops what depends on it; keep-going still builds the independen
   store.close();
 });
 
+test('without keep-going, a failure stops builds that have not started yet', async () => {
+  const store = openStore(tempDir('stop'));
+  const bad = addDrv(store, sh('bad', 'sleep 0.2; exit 1'));
+  const later = addDrv(store, sh('later', 'echo ok > $out'));
+  const events: BuildEvent[] = [];
+  let err: unknown;
+  try {
+    await realise(store, [{ drvPath: bad.drvPath }, { drvPath: later.drvPath }], { jobs: 1, onEvent: (e) => events.push(e) });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ImgError);
+  assert.not.ok(store.isValidPath(later.out.get('out')!));
+  assert.ok(events.some((e) => e.type === 'skipped' && e.drvPath === later.drvPath && e.reason === 'stopped after a failure'));
+  store.close();
+});
+
 test('--check: a deterministic build passes, one that writes the time fails naming the file', async () => {
   const store = openStore(tempDir('check'));
   const good = addDrv(store, sh('good', 'mkdir -p $out/share; echo same > $out/share/data'));
