@@ -502,23 +502,25 @@ export function zstdSink(inner: ByteSink, level = 3): ByteSink {
     pending = pending.then(() => inner.write(b));
     pending.catch((e) => (failed = e));
   });
-  const spawnError = new Promise<never>((_, rej) => proc.catch(rej));
-  void spawnError.catch(() => {});
+  // execa with reject: false always resolves; a write error is explained by the process result
+  const result = proc.then((r) => r);
+  const explain = async (err: unknown): Promise<ImgError> => {
+    const r = await result;
+    return zstdError(r.failed ? r : err);
+  };
   return {
     write(chunk) {
       if (failed) throw failed;
       return new Promise<void>((res, rej) =>
-        proc.stdin!.write(Buffer.from(chunk), (err) => (err ? rej(zstdError(err)) : res())),
+        proc.stdin!.write(Buffer.from(chunk), (err) => (err ? void explain(err).then(rej) : res())),
       );
     },
     async end() {
       proc.stdin!.end();
-      const r = await proc;
+      const r = await result;
       await pending;
       if (failed) throw failed;
-      if ((r as { code?: string }).code === 'ENOENT' || r.failed) {
-        throw zstdError(r);
-      }
+      if (r.failed) throw zstdError(r);
       await inner.end?.();
     },
   };
@@ -526,7 +528,7 @@ export function zstdSink(inner: ByteSink, level = 3): ByteSink {
 
 function zstdError(e: unknown): ImgError {
   const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') {
+  if (code === 'ENOENT' || /\bENOENT\b/.test(String((e as Error).message ?? ''))) {
     return new ImgError('E_IMAGE', "compressor 'zstd' needs the 'zstd' program, which is not installed");
   }
   const stderr = (e as { stderr?: Buffer }).stderr;

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { TarWriter, tarSize, withFileSink, type TarEntry } from '../../src/image/tar-writer.js';
 import { indexTar, lookupMember, readMember } from '../../src/image/tar-reader.js';
 import { needTool } from '../helpers/tools.js';
+import { ImgError } from '../../src/base/error.js';
 import { sha256File, tempDir } from './helpers.js';
 
 const test = suite('image/tar-writer');
@@ -90,6 +91,20 @@ test('gzip and zstd output decompress to the same tar; compressed digest is of t
     assert.ok(execFileSync('zstd', ['-d', '-c', join(t.dir, 'p.tar.zst')]).equals(readFileSync(join(t.dir, 'p.tar'))));
     assert.is(zs.digest, `sha256:${sha256File(join(t.dir, 'p.tar.zst'))}`);
   } finally {
+    t.cleanup();
+  }
+});
+
+test("zstd without the 'zstd' program: a clear ImgError", async () => {
+  const t = tempDir();
+  const path = process.env.PATH;
+  try {
+    process.env.PATH = '/nonexistent';
+    let err: unknown;
+    await write([{ type: 'file', name: 'a', mode: 0o644, mtime: 1, owner, size: 1, source: { data: Buffer.from('a') } }], join(t.dir, 'a.tar.zst'), 'zstd').catch((e) => (err = e));
+    assert.ok(err instanceof ImgError && err.message === "compressor 'zstd' needs the 'zstd' program, which is not installed", String(err));
+  } finally {
+    process.env.PATH = path;
     t.cleanup();
   }
 });
