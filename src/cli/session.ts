@@ -89,6 +89,10 @@ export function createSession(opts: SessionOptions): Session {
   };
   const queryStore = (): LocalStore | undefined => (readOnly ? existingStore() : openStore());
 
+  /** A path under the logical store dir, as it is on disk under the physical root. */
+  const rootLatin1 = Buffer.from(layout.realStoreDir, 'utf8').toString('latin1');
+  const mapPath = (p: string): string => (p === STORE_DIR || p.startsWith(STORE_DIR + '/') ? rootLatin1 + p.slice(STORE_DIR.length) : p);
+
   /** Text paths and `.drv`s made in this session: path → references. */
   const made = new Map<string, readonly string[]>();
   const derivations = new Map<string, Derivation>();
@@ -118,7 +122,7 @@ export function createSession(opts: SessionOptions): Session {
       return path;
     },
     addPathToStore(path, o) {
-      const native = toNative(path);
+      const native = toNative(mapPath(path));
       const filter = o.method === 'recursive' ? o.filter : undefined;
       // A bad name is reported with the hash of the real contents, as Nix does.
       if (!readOnly && VALID_NAME.test(o.name)) return openStore().addToStore(native, { name: o.name, method: o.method, filter });
@@ -145,16 +149,13 @@ export function createSession(opts: SessionOptions): Session {
   const builtins = new StoreBuiltins(access);
 
   const base = nodeEvalHost({ trace: opts.trace, env: env as NodeJS.ProcessEnv, cwd: opts.cwd });
-  /** A path under the logical store dir, as it is on disk under the physical root. */
-  const rootLatin1 = Buffer.from(layout.realStoreDir, 'utf8').toString('latin1');
-  const mapPath = (p: string): string => (p === STORE_DIR || p.startsWith(STORE_DIR + '/') ? rootLatin1 + p.slice(STORE_DIR.length) : p);
   const host: EvalHost = {
     ...base,
     readFile: (p) => base.readFile(mapPath(p)),
     readDir: (p) => base.readDir(mapPath(p)),
     // The logical store dir always exists, even before the physical store is created.
     pathType: (p, follow) => (p === STORE_DIR || p === STORE_DIR + '/' ? 'directory' : base.pathType(mapPath(p), follow)),
-    copyPathToStore: (p) => builtins.copyPathToStore(mapPath(p)),
+    copyPathToStore: (p) => builtins.copyPathToStore(p),
     realiseContext(ctx) {
       // Import from derivation: outputs that are not valid yet are built by a child
       // `imgeval build` (the build layer is asynchronous; evaluation is not).
