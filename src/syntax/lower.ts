@@ -21,6 +21,9 @@ interface Scope {
   readonly global: boolean;
 }
 
+/** The name → slot maps of the outer scopes, built once per names array (the globals). */
+const outerScopeMaps = new WeakMap<readonly string[], Map<string, number>>();
+
 function envScope(parent: Scope | undefined, names: Iterable<string>, global = false): Scope {
   const m = new Map<string, number>();
   let i = 0;
@@ -169,7 +172,9 @@ export class Lowerer {
   ) {
     let s: Scope | undefined;
     opts.scopes.forEach((names, i) => {
-      s = envScope(s, names, i === 0);
+      let m = outerScopeMaps.get(names);
+      if (!m) outerScopeMaps.set(names, (m = envScope(undefined, names).names!));
+      s = { parent: s, names: m, global: i === 0 };
     });
     this.top = s ?? envScope(undefined, [], true);
   }
