@@ -7,7 +7,31 @@
 import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
 import { chevrotain } from './chevrotain.js';
 
-const { CstParser, EOF } = chevrotain;
+const { CstParser, EOF, LLkLookaheadStrategy } = chevrotain;
+
+type LookaheadFn = (...args: unknown[]) => unknown;
+
+/**
+ * Chevrotain's LL(k) lookahead, computed for each decision on its first use instead of for all
+ * of them in performSelfAnalysis: a short input (`imgeval eval -E '1'`) pays only for the
+ * decisions it reaches. Same functions, same results.
+ */
+class LazyLookahead extends LLkLookaheadStrategy {
+  override buildLookaheadForAlternation(o: Parameters<InstanceType<typeof LLkLookaheadStrategy>['buildLookaheadForAlternation']>[0]) {
+    let f: LookaheadFn | undefined;
+    const build = () => super.buildLookaheadForAlternation(o) as unknown as LookaheadFn;
+    return function (this: unknown, ...args: unknown[]) {
+      return (f ??= build()).apply(this, args);
+    } as unknown as ReturnType<InstanceType<typeof LLkLookaheadStrategy>['buildLookaheadForAlternation']>;
+  }
+  override buildLookaheadForOptional(o: Parameters<InstanceType<typeof LLkLookaheadStrategy>['buildLookaheadForOptional']>[0]) {
+    let f: LookaheadFn | undefined;
+    const build = () => super.buildLookaheadForOptional(o) as unknown as LookaheadFn;
+    return function (this: unknown, ...args: unknown[]) {
+      return (f ??= build()).apply(this, args);
+    } as unknown as ReturnType<InstanceType<typeof LLkLookaheadStrategy>['buildLookaheadForOptional']>;
+  }
+}
 import * as T from './tokens.js';
 
 /** How many times a parser was built in this process (a test checks it stays at one). */
@@ -76,6 +100,7 @@ export class NixParser extends CstParser {
       recoveryEnabled: false,
       nodeLocationTracking: 'onlyOffset',
       maxLookahead: 1,
+      lookaheadStrategy: new LazyLookahead({ maxLookahead: 1 }),
       skipValidations: !validate,
       errorMessageProvider: errorMessages,
     });
