@@ -47,6 +47,9 @@ expression EXPR, forces the result deeply and prints it as \`nix-instantiate --e
   -I [NAME=]PATH     add a search path entry for <NAME/…> (before IMG_PATH, then NIX_PATH)
   --json, --xml      print as JSON / as toXML's XML (--no-location drops positions)
   --doc NAME         print the documentation of builtins.NAME ('--doc builtins' lists them)
+  --store DIR        the store's physical root (default: $IMGEVAL_STORE, else $XDG_DATA_HOME/imgeval/store)
+  --read-write-mode  write .drv files, toFile and source paths into the store (by default store
+                     paths are only computed, as nix-instantiate --eval does)
 Exit status: 0 ok, 1 evaluation or syntax error, 2 bad usage.`;
 
 /** Where an evaluation runs: directory, environment, and trace lines to skip (already shown). */
