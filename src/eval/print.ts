@@ -6,6 +6,7 @@
 import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
 import { quoteJSONString } from './lib/json.js';
+import { xmlAttrs } from './lib/xml.js';
 import { ContextBuilder, callValue, coerceToString, formatFloatG, isDerivation, type CoerceState } from './ops.js';
 import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, force, showType, type Lazy, type Value } from './value.js';
 
@@ -47,67 +48,67 @@ const GUILLEMETS = '\u00c2\u00abrepeated\u00c2\u00bb'; // «repeated» as UTF-8 
 export function printValue(x: Lazy, opts: PrintOptions = {}): string {
   const strict = opts.strict ?? true;
   const seen = new Set<unknown>();
-  const out: string[] = [];
+  let out = '';
   // The top-level value is a copy of its cell (2.8): a small list gets fresh storage.
   go(x, true);
-  return out.join('');
+  return out;
 
   function go(slot: Lazy, top: boolean): void {
     let v: Value;
     if (slot instanceof Thunk) {
       if (!strict && !slot.forced) {
-        out.push('<CODE>');
+        out += '<CODE>';
         return;
       }
       v = slot.force();
     } else v = slot;
-    if (v === null) out.push('null');
-    else if (v === true) out.push('true');
-    else if (v === false) out.push('false');
-    else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
-    else if (typeof v === 'string') out.push(escapeNixString(v));
-    else if (v instanceof NixString) out.push(escapeNixString(v.s));
-    else if (v instanceof NixFloat) out.push(formatFloatG(v.v));
-    else if (v instanceof NixPath) out.push(v.p);
+    if (v === null) out += 'null';
+    else if (v === true) out += 'true';
+    else if (v === false) out += 'false';
+    else if (typeof v === 'number' || typeof v === 'bigint') out += String(v);
+    else if (typeof v === 'string') out += escapeNixString(v);
+    else if (v instanceof NixString) out += escapeNixString(v.s);
+    else if (v instanceof NixFloat) out += formatFloatG(v.v);
+    else if (v instanceof NixPath) out += v.p;
     else if (v instanceof Attrs) {
       if (v.size === 0) {
-        out.push('{ }');
+        out += '{ }';
         return;
       }
       if (seen.has(v)) {
-        out.push(GUILLEMETS);
+        out += GUILLEMETS;
         return;
       }
       seen.add(v);
-      out.push('{ ');
+      out += '{ ';
       const names = v.names();
       for (let i = 0; i < names.length; i++) {
-        out.push(printAttrName(names[i]!), ' = ');
+        out += printAttrName(names[i]!) + ' = ';
         go(v.vals[i]!, false);
-        out.push('; ');
+        out += '; ';
       }
-      out.push('}');
+      out += '}';
     } else if (Array.isArray(v)) {
       if (v.length === 0) {
-        out.push('[ ]');
+        out += '[ ]';
         return;
       }
       // Lists of 1 or 2 elements live inside their cell in 2.8: their identity is the cell.
       const key = v.length > 2 ? v : top ? {} : slot instanceof Thunk ? slot : v;
       if (seen.has(key)) {
-        out.push(GUILLEMETS);
+        out += GUILLEMETS;
         return;
       }
       seen.add(key);
-      out.push('[ ');
+      out += '[ ';
       for (const e of v) {
         go(e, false);
-        out.push(' ');
+        out += ' ';
       }
-      out.push(']');
-    } else if (v instanceof Lambda) out.push('<LAMBDA>');
-    else if (v instanceof PrimOp) out.push('<PRIMOP>');
-    else if (v instanceof PrimOpApp) out.push('<PRIMOP-APP>');
+      out += ']';
+    } else if (v instanceof Lambda) out += '<LAMBDA>';
+    else if (v instanceof PrimOp) out += '<PRIMOP>';
+    else if (v instanceof PrimOpApp) out += '<PRIMOP-APP>';
     else throw new Error('internal: unknown value in printValue');
   }
 }
@@ -149,32 +150,99 @@ export function forceDeep(x: Lazy): void {
 
 export const escapeJSONString = quoteJSONString;
 
+/** An output buffer of bytes (one char of a byte string = one byte): no per-piece allocation. */
+class ByteWriter {
+  buf = Buffer.allocUnsafe(1 << 16);
+  n = 0;
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.n);
+    this.buf = b;
+  }
+  write(s: string): void {
+    const k = s.length;
+    this.room(k);
+    if (k > 24) this.n += this.buf.write(s, this.n, k, 'latin1');
+    else {
+      const b = this.buf;
+      let n = this.n;
+      for (let i = 0; i < k; i++) b[n++] = s.charCodeAt(i);
+      this.n = n;
+    }
+  }
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.n++] = c;
+  }
+  /** A JSON string literal, escaped as toJSON does. */
+  jsonString(s: string): void {
+    const k = s.length;
+    this.room(k * 6 + 2);
+    const b = this.buf;
+    let n = this.n;
+    b[n++] = 34;
+    for (let i = 0; i < k; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) b[n++] = c;
+      else if (c === 0x22 || c === 0x5c) {
+        b[n++] = 92;
+        b[n++] = c;
+      } else if (c === 10) {
+        b[n++] = 92;
+        b[n++] = 110;
+      } else if (c === 13) {
+        b[n++] = 92;
+        b[n++] = 114;
+      } else if (c === 9) {
+        b[n++] = 92;
+        b[n++] = 116;
+      } else {
+        const hex = '0123456789abcdef';
+        b[n++] = 92;
+        b[n++] = 117;
+        b[n++] = 48;
+        b[n++] = 48;
+        b[n++] = hex.charCodeAt(c >> 4);
+        b[n++] = hex.charCodeAt(c & 15);
+      }
+    }
+    b[n++] = 34;
+    this.n = n;
+  }
+  toString(): string {
+    return this.buf.toString('latin1', 0, this.n);
+  }
+}
+
 /** toJSON / --json: compact JSON; paths are copied to the store; the context is collected. */
 export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: Span | undefined): string {
-  const out: string[] = [];
+  const out = new ByteWriter();
   go(x);
-  return out.join('');
+  return out.toString();
 
   function go(slot: Lazy): void {
     const v = force(slot);
-    if (v === null) out.push('null');
-    else if (v === true) out.push('true');
-    else if (v === false) out.push('false');
-    else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
-    else if (typeof v === 'string') out.push(escapeJSONString(v));
+    if (v === null) out.write('null');
+    else if (v === true) out.write('true');
+    else if (v === false) out.write('false');
+    else if (typeof v === 'number' || typeof v === 'bigint') out.write(String(v));
+    else if (typeof v === 'string') out.jsonString(v);
     else if (v instanceof NixString) {
       ctx.add(v.ctx);
-      out.push(escapeJSONString(v.s));
-    } else if (v instanceof NixFloat) out.push(formatFloatG(v.v));
+      out.jsonString(v.s);
+    } else if (v instanceof NixFloat) out.write(formatFloatG(v.v));
     else if (v instanceof NixPath) {
       const p = st.copyPathToStore(v.p, span);
       ctx.addOne(p);
-      out.push(escapeJSONString(p));
+      out.jsonString(p);
     } else if (v instanceof Attrs) {
       const ts = v.get('__toString');
       if (ts !== undefined) {
         const r = callValue(force(ts), [v], span);
-        out.push(escapeJSONString(coerceToString(st, r, ctx, false, false, span)));
+        out.jsonString(coerceToString(st, r, ctx, false, false, span));
         return;
       }
       const op = v.get('outPath');
@@ -182,58 +250,40 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
         go(op);
         return;
       }
-      out.push('{');
-      let first = true;
-      for (const n of v.names()) {
-        if (!first) out.push(',');
-        first = false;
-        out.push(escapeJSONString(n), ':');
-        const slot2 = v.get(n)!;
+      out.byte(123);
+      const names = v.names();
+      for (let i = 0; i < names.length; i++) {
+        if (i > 0) out.byte(44);
+        const n = names[i]!;
+        out.jsonString(n);
+        out.byte(58);
         try {
-          go(slot2);
+          go(v.vals[i]!);
         } catch (e) {
           if (e instanceof ImgError) e.addTrace(`while evaluating attribute '${n}'`, v.posOf(n));
           throw e;
         }
       }
-      out.push('}');
+      out.byte(125);
     } else if (Array.isArray(v)) {
-      out.push('[');
+      out.byte(91);
       for (let i = 0; i < v.length; i++) {
-        if (i > 0) out.push(',');
+        if (i > 0) out.byte(44);
         go(v[i]!);
       }
-      out.push(']');
+      out.byte(93);
     } else throw new ImgError('E_TYPE', `cannot convert ${showType(v)} to JSON`, span);
   }
 }
 
 // ---- XML --------------------------------------------------------------------------------------
 
-function xmlAttr(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '"') out += '&quot;';
-    else if (c === '<') out += '&lt;';
-    else if (c === '>') out += '&gt;';
-    else if (c === '&') out += '&amp;';
-    else if (c === '\n') out += '&#xA;';
-    else out += c;
-  }
-  return out;
-}
-
 /** toXML / --xml: the `<expr>` document, attributes of each element in name order. */
 export function printXML(x: Lazy, opts: { strict: boolean; location: boolean; ctx: ContextBuilder }): string {
   const out: string[] = ["<?xml version='1.0' encoding='utf-8'?>\n"];
   let depth = 0;
   const drvsSeen = new Set<string>();
-  const attrsText = (attrs: [string, string][]) =>
-    attrs
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([k, v]) => ` ${k}="${xmlAttr(v)}"`)
-      .join('');
+  const attrsText = (attrs: [string, string][]) => xmlAttrs(attrs);
   const empty = (name: string, attrs: [string, string][] = []) => out.push(`${'  '.repeat(depth)}<${name}${attrsText(attrs)} />\n`);
   const open = (name: string, attrs: [string, string][] = []) => {
     out.push(`${'  '.repeat(depth)}<${name}${attrsText(attrs)}>\n`);

@@ -8,7 +8,7 @@ import { SourceFile, type Span } from '../base/source.js';
 import { parse } from '../syntax/index.js';
 import { ALL_BUILTINS, GLOBAL_NAMES } from './builtins/index.js';
 import { Compiler, type CompileState } from './compile.js';
-import { canonPath } from '../syntax/literals.js';
+import { canonPath } from './lib/paths.js';
 import { COREPKGS, COREPKGS_PREFIX } from './corepkgs.js';
 import { ContextBuilder, coerceToString, withTrace } from './ops.js';
 import { Attrs, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Env, type Lazy, type Value } from './value.js';

@@ -97,11 +97,21 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const y = forceAttrs(b, span);
       const keys: string[] = [];
       const vals: Lazy[] = [];
-      const yk = y.names();
-      for (let i = 0; i < yk.length; i++) {
-        if (!x.has(yk[i]!)) continue;
-        keys.push(yk[i]!);
-        vals.push(y.vals[i]!);
+      if (x.size < y.size) {
+        const xk = x.names();
+        for (let i = 0; i < xk.length; i++) {
+          const v = y.get(xk[i]!);
+          if (v === undefined) continue;
+          keys.push(xk[i]!);
+          vals.push(v);
+        }
+      } else {
+        const yk = y.names();
+        for (let i = 0; i < yk.length; i++) {
+          if (!x.has(yk[i]!)) continue;
+          keys.push(yk[i]!);
+          vals.push(y.vals[i]!);
+        }
       }
       return new Attrs(new Shape(keys), vals, y.pos ?? y.shape);
     },

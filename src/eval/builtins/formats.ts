@@ -4,6 +4,8 @@
 
 import { ImgError } from '../../base/error.js';
 import { JsonFloat, JsonObject, parseJSON, type JsonTree } from '../lib/json.js';
+import { parseTOML } from '../lib/toml.js';
+import { compareVersions, parseDrvName, splitVersion } from '../lib/versions.js';
 import { forceString } from '../ops.js';
 import { Attrs, NixFloat, type BuiltinDef, type Lazy, type Value } from '../value.js';
 
@@ -36,6 +38,39 @@ export const FORMAT_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, a) => {
       const s = forceString(a, span);
       return atSpan(span, () => fromJsonTree(parseJSON(s)));
+    },
+  },
+  {
+    name: 'fromTOML',
+    arity: 1,
+    doc: 'fromTOML s: the value of the TOML document s (tables become sets; dates are not supported, as in Nix 2.8).',
+    impl: (_st, span, a) => {
+      const s = forceString(a, span);
+      return atSpan(span, () => fromJsonTree(parseTOML(s)));
+    },
+  },
+  {
+    name: 'splitVersion',
+    arity: 1,
+    doc: 'splitVersion s: the components of a version string, split at . and - and between digits and letters.',
+    impl: (_st, span, a) => splitVersion(forceString(a, span)),
+  },
+  {
+    name: 'compareVersions',
+    arity: 2,
+    doc: 'compareVersions a b: -1, 0 or 1 as version a is older than, equal to or newer than b (Nix version ordering).',
+    impl: (_st, span, a, b) => compareVersions(forceString(a, span), forceString(b, span)),
+  },
+  {
+    name: 'parseDrvName',
+    arity: 1,
+    doc: 'parseDrvName s: { name; version; } split at the first dash followed by a non-letter.',
+    impl: (_st, span, a) => {
+      const r = parseDrvName(forceString(a, span));
+      return Attrs.of([
+        ['name', r.name],
+        ['version', r.version],
+      ]);
     },
   },
 ];

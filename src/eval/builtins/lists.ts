@@ -47,22 +47,12 @@ function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
   return a;
 }
 
-/** A key for genericClosure's set of seen keys (numbers, strings, paths); undefined otherwise. */
-function closureKey(v: Value): string | undefined {
-  if (typeof v === 'number' || typeof v === 'bigint') return `n${v}`;
-  if (v instanceof NixFloat) return Number.isInteger(v.v) ? `n${v.v}` : `f${v.v}`;
-  if (typeof v === 'string') return `s${v}`;
-  if (v instanceof NixString) return `s${v.s}`;
-  if (v instanceof NixPath) return `p${v.p}`;
-  return undefined;
-}
-
-function keyKind(v: Value): string {
-  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat) return 'number';
-  if (typeof v === 'string' || v instanceof NixString) return 'string';
-  if (v instanceof NixPath) return 'path';
-  if (Array.isArray(v)) return 'list';
-  return 'other';
+function keyKind(v: Value): number {
+  if (typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat) return 0;
+  if (typeof v === 'string' || v instanceof NixString) return 1;
+  if (v instanceof NixPath) return 2;
+  if (Array.isArray(v)) return 3;
+  return 4;
 }
 
 function genericClosure(span: Span | undefined, arg: Lazy): Value {
@@ -74,23 +64,36 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
   const work: Lazy[] = forceList(start, span).slice();
   const opv = force(op);
   const res: Lazy[] = [];
-  const seen = new Set<string>();
+  // keys of one kind only (Nix keeps them in an ordered set: mixing kinds cannot be compared)
+  const seenStr = new Set<string>();
+  const seenNum = new Set<number | bigint>();
   const others: Value[] = [];
   let firstKey: Value | undefined;
+  let firstKind = -1;
   let w = 0;
   while (w < work.length) {
     const e = work[w++]!;
-    const ea = forceAttrs(e, span);
-    const kx = ea.get('key');
+    const kx = forceAttrs(e, span).get('key');
     if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' missing`, span);
     const key = force(kx);
     const kind = keyKind(key);
-    if (firstKey === undefined) firstKey = key;
-    else if (kind !== keyKind(firstKey)) lessThan(firstKey, key, span); // throws "cannot compare"
-    const ks = closureKey(key);
-    if (ks !== undefined) {
-      if (seen.has(ks)) continue;
-      seen.add(ks);
+    if (firstKind < 0) {
+      firstKind = kind;
+      firstKey = key;
+    } else if (kind !== firstKind) lessThan(firstKey!, key, span); // throws "cannot compare"
+    if (typeof key === 'string') {
+      if (seenStr.has(key)) continue;
+      seenStr.add(key);
+    } else if (key instanceof NixString) {
+      if (seenStr.has(key.s)) continue;
+      seenStr.add(key.s);
+    } else if (kind === 0) {
+      const k = key instanceof NixFloat ? key.v : typeof key === 'bigint' ? key : (key as number);
+      if (seenNum.has(k)) continue;
+      seenNum.add(k);
+    } else if (key instanceof NixPath) {
+      if (seenStr.has(key.p)) continue;
+      seenStr.add(key.p);
     } else {
       let dup = false;
       for (const o of others) {
@@ -104,7 +107,7 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
     }
     res.push(e);
     const next = forceList(call1(opv, e, span), span);
-    for (const x of next) work.push(x);
+    for (let i = 0; i < next.length; i++) work.push(next[i]!);
   }
   return res;
 }

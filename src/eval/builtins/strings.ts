@@ -4,24 +4,11 @@
 
 import { ImgError } from '../../base/error.js';
 import { digest, isHashAlgo, toHex } from '../../base/hash.js';
+import { baseNameOf, dirOf } from '../lib/paths.js';
 import { compileRegex, matchWhole, splitAll } from '../lib/regex.js';
 import { ContextBuilder, coerceToString, forceInt, forceList, forceString, forceStringValue } from '../ops.js';
 import { NixPath, force, mkString, type BuiltinDef, type Lazy, type Value } from '../value.js';
 import type { EvalState } from '../state.js';
-
-function baseNameOf(p: string): string {
-  if (p === '') return '';
-  let last = p.length - 1;
-  if (p[last] === '/' && last > 0) last--;
-  const pos = p.lastIndexOf('/', last);
-  return p.slice(pos + 1, last + 1);
-}
-
-function dirOf(p: string): string {
-  const pos = p.lastIndexOf('/');
-  if (pos < 0) return '.';
-  return pos === 0 ? '/' : p.slice(0, pos);
-}
 
 export function hashAlgo(name: string, span: Parameters<typeof forceInt>[1]) {
   if (!isHashAlgo(name)) throw new ImgError('E_EVAL', `unknown hash algorithm '${name}'`, span);
