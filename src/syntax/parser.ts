@@ -63,7 +63,8 @@ function expecting(paths: TokenType[][][] | TokenType[][]): string {
     else add((p as TokenType[])[0]);
   }
   if (names.length === 0) return '';
-  if (names.length > 8) return '';
+  // Many first tokens: the start of an expression (identifiers, literals, brackets, keywords).
+  if (names.length > 8) return names.includes('identifier') ? ', expecting an expression' : '';
   const last = names.pop()!;
   return `, expecting ${names.length ? `${names.join(', ')} or ${last}` : last}`;
 }
