@@ -68,6 +68,11 @@ export function builderEnv(drv: Derivation, opts: { buildTop: string; cores: num
 
 /** Runs the builder; resolves when it exits 0, throws ImgError (E_BUILD) otherwise. */
 export async function runProcessBuilder(spec: ProcessBuildSpec): Promise<void> {
+  if (spec.drv.env.has('__json')) {
+    throw new ImgError('E_BUILD', `derivation '${spec.drvPath}' uses structured attributes (__structuredAttrs), which process builders do not support yet`, undefined, [
+      { message: 'built-in builders get the attributes as the JSON string in env `__json`' },
+    ]);
+  }
   const sb = sandbox();
   const buildTop = `/tmp/${spec.buildTopName}`;
   const physicalTop = join(spec.buildRoot, spec.buildTopName);

@@ -373,6 +373,7 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
           signal: c.signal,
         });
       } else {
+        writeReferencesGraphs(store, n, closure, scratch);
         const inputs = closure.map((p) => ({ physical: store.toPhysical(p), base: basename(p) }));
         for (const i of inputs) makeMountPoint(i.physical, join(storeView, i.base));
         await runProcessBuilder({
@@ -428,6 +429,33 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
   } finally {
     log.close();
     deleteTree(tmp);
+  }
+}
+
+/**
+ * `exportReferencesGraph = [ "name" path … ]` (non-structured): for each pair, a file `name` in
+ * the build directory listing the closure of `path` in Nix's registration format
+ * (makeValidityRegistration without hashes or derivers). The path must be in the input closure.
+ */
+function writeReferencesGraphs(store: LocalStore, n: Node, closure: readonly string[], buildTop: string): void {
+  const spec = n.drv.env.get('exportReferencesGraph');
+  if (spec === undefined) return;
+  const words = spec.split(/[ \t\n]+/).filter((w) => w !== '');
+  if (words.length % 2) throw new ImgError('E_BUILD', `'exportReferencesGraph' of '${n.drvPath}' must be a list of pairs (name, store path)`);
+  const inClosure = new Set(closure);
+  for (let i = 0; i < words.length; i += 2) {
+    const name = words[i]!;
+    if (!/^[A-Za-z0-9+._?=-]+$/.test(name) || name === '.' || name === '..') {
+      throw new ImgError('E_BUILD', `invalid file name '${name}' in 'exportReferencesGraph' of '${n.drvPath}'`);
+    }
+    const p = store.toStorePathOf(words[i + 1]!);
+    if (!p || !inClosure.has(p)) throw new ImgError('E_BUILD', `'exportReferencesGraph' of '${n.drvPath}' refers to '${words[i + 1]}', which is not in its input closure`);
+    let text = '';
+    for (const q of store.computeFSClosure([p])) {
+      const refs = store.queryReferences(q);
+      text += `${q}\n\n${refs.length}\n${refs.map((r) => `${r}\n`).join('')}`;
+    }
+    writeFileSync(join(buildTop, Buffer.from(name, 'latin1').toString('utf8')), Buffer.from(text, 'latin1'));
   }
 }
 

@@ -34,7 +34,7 @@ let
   sh = name: script: extra: derivation ({ inherit name; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" script ]; PATH = "/usr/bin:/bin"; } // extra);
   fetched = import <nix/fetchurl.nix> { url = data; inherit sha256; };
   multi = sh "multi" "mkdir $out $dev; echo hi > $out/x; echo $out > $dev/out-path" { outputs = [ "out" "dev" ]; };
-in sh "top" "mkdir $out; cp \${fetched} $out/data; chmod +x $out/data; cat \${multi.dev}/out-path > $out/p; ln -s \${multi} $out/multi; echo $out > $out/self" { }
+in sh "top" "mkdir $out; cp \${fetched} $out/data; chmod +x $out/data; cat \${multi.dev}/out-path > $out/p; ln -s \${multi} $out/multi; echo $out > $out/self; cp graph $out/graph" { exportReferencesGraph = [ "graph" multi.dev ]; }
 `;
 
 test('imgeval build and nix-build agree on every path of a graph (nix-store --dump-db)', async () => {

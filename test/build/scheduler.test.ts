@@ -167,6 +167,20 @@ test('the sandbox shows the store at /nix/store with only the inputs closure', a
   store.close();
 });
 
+test('exportReferencesGraph writes the closure in registration format', async () => {
+  const store = openStore(tempDir('erg'));
+  const a = addDrv(store, { name: 'a', builder: 'builtin:write-text', env: { text: 'A' } });
+  const b = addDrv(store, { name: 'b', builder: 'builtin:link-farm', env: { entries: JSON.stringify([{ name: 'a', path: a.out.get('out') }]) }, inputs: [[a.drvPath, ['out']]] });
+  const pb = b.out.get('out')!;
+  const pa = a.out.get('out')!;
+  const d = addDrv(store, sh('graph', 'cp graph-of-b $out', { env: { exportReferencesGraph: `graph-of-b ${pb}` }, inputs: [[b.drvPath, ['out']]] }));
+  const [r] = await realise(store, [{ drvPath: d.drvPath }]);
+  const text = readFileSync(store.toPhysical(r!.outputs.get('out')!), 'utf8');
+  const expected = [pa, pb].sort().map((p) => (p === pb ? `${pb}\n\n1\n${pa}\n` : `${pa}\n\n0\n`)).join('');
+  assert.is(text, expected);
+  store.close();
+});
+
 test('a failing builder: log tail in the error, nothing registered, no leftovers, log kept', async () => {
   const store = openStore(tempDir('fail'));
   const d = addDrv(store, sh('fails', 'mkdir $out; for i in $(seq 1 40); do echo "line $i"; done; echo oops >&2; exit 3'));
