@@ -373,6 +373,7 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
           signal: c.signal,
         });
       } else {
+        checkPlatform(n);
         writeReferencesGraphs(store, n, closure, scratch);
         const inputs = closure.map((p) => ({ physical: store.toPhysical(p), base: basename(p) }));
         for (const i of inputs) makeMountPoint(i.physical, join(storeView, i.base));
@@ -429,6 +430,24 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
   } finally {
     log.close();
     deleteTree(tmp);
+  }
+}
+
+/** The systems process builders run on here (Nix's thisSystem and its default extraPlatforms). */
+export function localSystems(): string[] {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch === 'ia32' ? 'i686' : process.arch;
+  const os = process.platform === 'darwin' ? 'darwin' : process.platform;
+  const own = `${arch}-${os}`;
+  return own === 'x86_64-linux' ? [own, 'i686-linux'] : [own];
+}
+
+/** A process builder must be for this machine (built-in builders run anywhere, as in Nix). */
+function checkPlatform(n: Node): void {
+  const systems = localSystems();
+  if (!systems.includes(n.drv.platform)) {
+    throw new ImgError('E_BUILD', `a '${n.drv.platform}' is required to build '${n.drvPath}', but I am a '${systems[0]}'`, undefined, [
+      { message: `set 'system = builtins.currentSystem;' in the derivation (or use a built-in builder)` },
+    ]);
   }
 }
 

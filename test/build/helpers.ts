@@ -45,6 +45,8 @@ export interface DrvSpec {
   /** Input sources (valid store paths). */
   srcs?: string[];
   outputs?: string[];
+  /** Default x86_64-linux. */
+  system?: string;
   outputHash?: string;
   outputHashAlgo?: string;
   outputHashMode?: string;
@@ -55,7 +57,7 @@ export function addDrv(store: LocalStore, spec: DrvSpec): { drvPath: string; out
   const env = new Map<string, string>([
     ['builder', spec.builder],
     ['name', spec.name],
-    ['system', 'x86_64-linux'],
+    ['system', spec.system ?? 'x86_64-linux'],
   ]);
   for (const [k, v] of Object.entries(spec.env ?? {})) env.set(k, v);
   if (spec.outputs) env.set('outputs', spec.outputs.join(' '));
@@ -72,7 +74,7 @@ export function addDrv(store: LocalStore, spec: DrvSpec): { drvPath: string; out
       env,
       args: spec.args ?? [],
       builder: spec.builder,
-      system: 'x86_64-linux',
+      system: spec.system ?? 'x86_64-linux',
       ...(spec.outputs ? { outputs: spec.outputs } : {}),
       ...(spec.outputHash !== undefined ? { outputHash: spec.outputHash } : {}),
       ...(spec.outputHashAlgo !== undefined ? { outputHashAlgo: spec.outputHashAlgo } : {}),

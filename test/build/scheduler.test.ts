@@ -181,6 +181,22 @@ test('exportReferencesGraph writes the closure in registration format', async ()
   store.close();
 });
 
+test('a process builder for another system is refused before it runs', async () => {
+  const store = openStore(tempDir('platform'));
+  const counter = join(sharedDir('platform'), 'ran');
+  const d = addDrv(store, { ...sh('arm', `echo ran > ${counter}; echo > $out`), system: 'aarch64-darwin' });
+  let err: unknown;
+  try {
+    await realise(store, [{ drvPath: d.drvPath }]);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ImgError);
+  assert.is((err as ImgError).message, `a 'aarch64-darwin' is required to build '${d.drvPath}', but I am a 'x86_64-linux'`);
+  assert.not.ok(existsSync(counter));
+  store.close();
+});
+
 test('a failing builder: log tail in the error, nothing registered, no leftovers, log kept', async () => {
   const store = openStore(tempDir('fail'));
   const d = addDrv(store, sh('fails', 'mkdir $out; for i in $(seq 1 40); do echo "line $i"; done; echo oops >&2; exit 3'));
