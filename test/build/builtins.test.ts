@@ -111,6 +111,12 @@ test('symlink-join: merges trees lndir-style, pathsToLink, extraPrefix, collisio
   const { e, out } = await buildError(store, { name: 'collide', builder: 'builtin:symlink-join', env: { paths: `${pa} ${clash.out.get('out')}` }, inputs: inputs(a, clash) });
   assert.is(e.message, `builtin:symlink-join: collision between '${pa}/bin/a' and '${clash.out.get('out')}/bin/a'`);
   assert.not.ok(store.isValidPath(out));
+  // Symlinks in a source are copied (lndir): a relative one keeps pointing next to itself.
+  const withLinks = addDrv(store, { name: 'with-links', builder: 'builtin:link-farm', env: { entries: JSON.stringify([{ name: 'bin/alias', path: 'a' }]) } });
+  const linked = await build(store, { name: 'linked', builder: 'builtin:symlink-join', env: { paths: `${pa} ${withLinks.out.get('out')}` }, inputs: inputs(a, withLinks) });
+  assert.is(readlinkSync(join(store.toPhysical(linked), 'bin', 'alias')), 'a');
+  assert.is(readlinkSync(join(store.toPhysical(linked), 'bin', 'a')), `${pa}/bin/a`);
+  assert.equal(store.queryPathInfo(linked)!.references, [pa]);
   const ignored = await build(store, { name: 'ignored', builder: 'builtin:symlink-join', env: { paths: `${pa} ${clash.out.get('out')}`, ignoreCollisions: '1' }, inputs: inputs(a, clash) });
   assert.is(readlinkSync(join(store.toPhysical(ignored), 'bin', 'a')), `${pa}/bin/a`);
   store.close();

@@ -1,6 +1,7 @@
 // build/builtins/symlink-join: `builtin:symlink-join`, nixpkgs' symlinkJoin/buildEnv done
 // in-process, lndir-style: $out merges the trees of env `paths`; directories become real
-// directories, everything else a symlink to the logical store path of the source entry. Reads
+// directories, files symlinks to the logical store path of the source entry, and symlinks are
+// copied (same target, as lndir does without -ignorelinks). Reads
 // the inputs (physical paths) only to list them and compare colliding files; never follows a
 // symlink out of an input.
 
@@ -56,7 +57,7 @@ export const symlinkJoin: BuiltinBuilder = {
   name: NAME,
   doc:
     "builtin:symlink-join: merges the trees of env 'paths' (space-separated store paths) into $out, like lndir/buildEnv: " +
-    "directories become real directories, files and symlinks become symlinks to the source store path. 'pathsToLink' " +
+    "directories become real directories, files become symlinks to the source store path, symlinks are copied (lndir). 'pathsToLink' " +
     "(space-separated, default \"/\") restricts what is linked, 'extraPrefix' (\"/share\") is put before every linked " +
     "path, 'ignoreCollisions' = \"1\" keeps the first of two different files at one place instead of failing.",
   run(ctx: BuiltinBuildContext) {
@@ -82,7 +83,8 @@ export const symlinkJoin: BuiltinBuilder = {
         dirs.add(key);
       }
     };
-    const link = (sourceLogical: string, rel: string[]): void => {
+    /** A symlink at `rel`: to `target` when given (a source symlink, copied as lndir does), else to the source entry. */
+    const link = (sourceLogical: string, rel: string[], target?: Buffer): void => {
       const key = rel.join('/');
       if (dirs.has(key)) {
         if (ignoreCollisions) return;
@@ -95,7 +97,7 @@ export const symlinkJoin: BuiltinBuilder = {
         throw builderError(NAME, `collision between '${prev.source}' and '${sourceLogical}'`);
       }
       ensureDir(rel.slice(0, -1));
-      symlinkSync(fsPath(sourceLogical), Buffer.concat([fsPath(out), fsPath('/' + key)]));
+      symlinkSync(target ?? fsPath(sourceLogical), Buffer.concat([fsPath(out), fsPath('/' + key)]));
       links.set(key, { source: sourceLogical });
       nLinks++;
     };
@@ -105,7 +107,7 @@ export const symlinkJoin: BuiltinBuilder = {
       if (k === 'missing') return;
       if (k !== 'directory') {
         if (rel.length === 0) throw builderError(NAME, `'${srcLogical}' is not a directory, so it cannot be merged into $out`);
-        link(srcLogical, rel);
+        link(srcLogical, rel, k === 'symlink' ? readlinkSync(physical, { encoding: 'buffer' }) : undefined);
         return;
       }
       const key = rel.join('/');
