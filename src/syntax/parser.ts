@@ -151,7 +151,7 @@ export class NixParser extends CstParser {
         {
           ALT: () => {
             this.SUBRULE(this.operand);
-            this.MANY(() => {
+            this.MANY((this.alts.r0 ??= () => {
               this.OR2([
                 {
                   ALT: () => {
@@ -166,7 +166,7 @@ export class NixParser extends CstParser {
                   },
                 },
               ]);
-            });
+            }));
           },
         },
       ],
@@ -194,10 +194,10 @@ export class NixParser extends CstParser {
         {
           ALT: () => {
             this.SUBRULE2(this.formals);
-            this.OPTION(() => {
+            this.OPTION((this.alts.r1 ??= () => {
               this.CONSUME2(T.At);
               this.CONSUME3(T.Identifier);
-            });
+            }));
           },
         },
       ],
@@ -208,7 +208,7 @@ export class NixParser extends CstParser {
 
   public formals = this.RULE('formals', () => {
     this.CONSUME(T.LCurly);
-    this.OPTION(() => this.SUBRULE(this.formalList));
+    this.OPTION((this.alts.r2 ??= () => this.SUBRULE(this.formalList)));
     this.CONSUME(T.RCurly);
   });
 
@@ -219,10 +219,10 @@ export class NixParser extends CstParser {
       {
         ALT: () => {
           this.SUBRULE(this.formal);
-          this.OPTION(() => {
+          this.OPTION((this.alts.r3 ??= () => {
             this.CONSUME(T.Comma);
             this.OPTION2(() => this.SUBRULE(this.formalList));
-          });
+          }));
         },
       },
     ]));
@@ -230,10 +230,10 @@ export class NixParser extends CstParser {
 
   public formal = this.RULE('formal', () => {
     this.CONSUME(T.Identifier);
-    this.OPTION(() => {
+    this.OPTION((this.alts.r4 ??= () => {
       this.CONSUME(T.Question);
       this.SUBRULE(this.expr);
-    });
+    }));
   });
 
   public assertExpr = this.RULE('assertExpr', () => {
@@ -268,10 +268,10 @@ export class NixParser extends CstParser {
 
   /** Prefix `!` and `-`, then an application `f a b` (its items are selects). */
   public operand = this.RULE('operand', () => {
-    this.MANY(() => {
+    this.MANY((this.alts.r5 ??= () => {
       this.OR((this.alts.or3 ??= [{ ALT: () => this.CONSUME(T.Bang) }, { ALT: () => this.CONSUME(T.Minus) }]));
-    });
-    this.AT_LEAST_ONE(() => this.SUBRULE(this.selectExpr));
+    }));
+    this.AT_LEAST_ONE((this.alts.r6 ??= () => this.SUBRULE(this.selectExpr)));
   });
 
   /**
@@ -294,7 +294,7 @@ export class NixParser extends CstParser {
       { ALT: () => this.SUBRULE(this.attrs) },
       { ALT: () => this.SUBRULE(this.list) },
     ]));
-    this.OPTION(() => {
+    this.OPTION((this.alts.r7 ??= () => {
       this.OR2((this.alts.or5 ??= [
         {
           ALT: () => {
@@ -308,7 +308,7 @@ export class NixParser extends CstParser {
         },
         { ALT: () => this.CONSUME2(T.KwOr) },
       ]));
-    });
+    }));
   });
 
   public parens = this.RULE('parens', () => {
@@ -341,14 +341,14 @@ export class NixParser extends CstParser {
   /** List items are selects: `[ f x ]` has two items. */
   public list = this.RULE('list', () => {
     this.CONSUME(T.LBracket);
-    this.MANY(() => this.SUBRULE(this.selectExpr));
+    this.MANY((this.alts.r8 ??= () => this.SUBRULE(this.selectExpr)));
     this.CONSUME(T.RBracket);
   });
 
   public binds = this.RULE('binds', () => {
-    this.MANY(() => {
+    this.MANY((this.alts.r9 ??= () => {
       this.OR((this.alts.or6 ??= [{ ALT: () => this.SUBRULE(this.inherit) }, { ALT: () => this.SUBRULE(this.binding) }]));
-    });
+    }));
   });
 
   public binding = this.RULE('binding', () => {
@@ -360,21 +360,21 @@ export class NixParser extends CstParser {
 
   public inherit = this.RULE('inherit', () => {
     this.CONSUME(T.KwInherit);
-    this.OPTION(() => {
+    this.OPTION((this.alts.r10 ??= () => {
       this.CONSUME(T.LParen);
       this.SUBRULE(this.expr);
       this.CONSUME(T.RParen);
-    });
-    this.MANY(() => this.SUBRULE(this.attrName));
+    }));
+    this.MANY((this.alts.r11 ??= () => this.SUBRULE(this.attrName)));
     this.CONSUME(T.Semi);
   });
 
   public attrpath = this.RULE('attrpath', () => {
     this.SUBRULE(this.attrName);
-    this.MANY(() => {
+    this.MANY((this.alts.r12 ??= () => {
       this.CONSUME(T.Dot);
       this.SUBRULE2(this.attrName);
-    });
+    }));
   });
 
   public attrName = this.RULE('attrName', () => {
@@ -395,15 +395,15 @@ export class NixParser extends CstParser {
 
   public string = this.RULE('string', () => {
     this.CONSUME(T.StrOpen);
-    this.MANY(() => {
+    this.MANY((this.alts.r13 ??= () => {
       this.OR((this.alts.or8 ??= [{ ALT: () => this.CONSUME(T.StrChunk) }, { ALT: () => this.SUBRULE(this.interp) }]));
-    });
+    }));
     this.CONSUME(T.StrClose);
   });
 
   public indString = this.RULE('indString', () => {
     this.CONSUME(T.IndOpen);
-    this.MANY(() => {
+    this.MANY((this.alts.r14 ??= () => {
       this.OR((this.alts.or9 ??= [
         { ALT: () => this.CONSUME(T.IndChunk) },
         { ALT: () => this.CONSUME(T.IndEscQuotes) },
@@ -413,20 +413,20 @@ export class NixParser extends CstParser {
         { ALT: () => this.CONSUME(T.IndQuote) },
         { ALT: () => this.SUBRULE(this.interp) },
       ]));
-    });
+    }));
     this.CONSUME(T.IndClose);
   });
 
   /** A path literal; text after its first token needs an interpolation before it (as in Nix). */
   public path = this.RULE('path', () => {
     this.OR((this.alts.or10 ??= [{ ALT: () => this.CONSUME(T.Path) }, { ALT: () => this.CONSUME(T.HPath) }]));
-    this.OPTION(() => {
+    this.OPTION((this.alts.r15 ??= () => {
       this.OPTION2(() => this.CONSUME(T.PathFragment));
       this.SUBRULE(this.interp);
       this.MANY(() => {
         this.OR2((this.alts.or11 ??= [{ ALT: () => this.CONSUME2(T.PathFragment) }, { ALT: () => this.SUBRULE2(this.interp) }]));
       });
-    });
+    }));
     this.CONSUME(T.PathEnd);
   });
 }
