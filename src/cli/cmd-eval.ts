@@ -174,7 +174,7 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
     }
     if (e instanceof ImgError) {
       if (e.code === 'E_STACK') return { code: 1, traces, stackOverflow: true, error: e } as EvalRun & { error: ImgError };
-      io.err(renderError(e, { color: io.errIsTTY }));
+      io.err(renderForIO(e, io));
       return { code: 1, traces, stackOverflow: false };
     }
     throw e;
@@ -289,6 +289,14 @@ export const command: Command = {
 /** Renders the stack-overflow error of a run that had no bigger stack to retry on. */
 export function reportStackOverflow(r: EvalRun, io: IO): number {
   const e = (r as EvalRun & { error?: ImgError }).error ?? new ImgError('E_STACK', 'stack overflow (possible infinite recursion)');
-  io.err(renderError(e, { color: io.errIsTTY }));
+  io.err(renderForIO(e, io));
   return 1;
+}
+
+/**
+ * An error rendered for an IO that writes latin1 (byte strings): the renderer's own non-latin1
+ * characters (`…`) are turned into their UTF-8 bytes; messages and code frames already are bytes.
+ */
+export function renderForIO(e: ImgError, io: IO): string {
+  return renderError(e, { color: io.errIsTTY }).replace(/[\u0100-\uffff]/g, (c) => Buffer.from(c, 'utf8').toString('latin1'));
 }
