@@ -18,6 +18,11 @@ export type WireMessage = { event: WireEvent } | { result: { drvPath: string; ou
 export interface RealiseSyncOptions extends Pick<RealiseOptions, 'jobs' | 'cores' | 'keepGoing' | 'check'> {
   /** The store's physical root (the worker opens its own handle on it). */
   storeRoot: string;
+  /**
+   * Modules (file URLs) whose export `builders: BuiltinBuilder[]` is added to DEFAULT_BUILTINS in
+   * the worker (functions cannot cross threads; the image builders come in this way).
+   */
+  builtinModules?: readonly string[];
   /** Receives the scheduler's events (a failure's error is rebuilt as an ImgError). */
   onEvent?: (e: BuildEvent) => void;
 }
@@ -51,7 +56,7 @@ function workerBootstrap(): string {
 });`;
 }
 
-/** realise(), blocking the calling thread. Uses only the built-in builders of DEFAULT_BUILTINS. */
+/** realise(), blocking the calling thread (built-in builders: DEFAULT_BUILTINS + `builtinModules`). */
 export function realiseSync(targets: readonly DerivedPath[], opts: RealiseSyncOptions): RealisedPath[] {
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
@@ -61,6 +66,7 @@ export function realiseSync(targets: readonly DerivedPath[], opts: RealiseSyncOp
       done,
       port: port2,
       storeRoot: opts.storeRoot,
+      builtinModules: [...(opts.builtinModules ?? [])],
       targets: targets.map((t) => ({ drvPath: t.drvPath, ...(t.outputs ? { outputs: [...t.outputs] } : {}) })),
       options: { jobs: opts.jobs, cores: opts.cores, keepGoing: opts.keepGoing, check: opts.check },
     },

@@ -26,6 +26,16 @@ test('realiseSync builds a graph synchronously and reports events', () => {
   store.close();
 });
 
+test('realiseSync loads extra built-in builders from modules', () => {
+  const root = tempDir('sync-extra');
+  const store = openStore(root);
+  const d = addDrv(store, { name: 'upper', builder: 'builtin:test-upper', env: { text: 'shout' } });
+  const url = new URL('./fixtures-extra-builder.ts', import.meta.url).href;
+  const [r] = realiseSync([{ drvPath: d.drvPath }], { storeRoot: root, builtinModules: [url] });
+  assert.is(readFileSync(store.toPhysical(r!.outputs.get('out')!), 'utf8'), 'SHOUT');
+  store.close();
+});
+
 test('realiseSync: a failure is thrown as the ImgError', () => {
   const root = tempDir('sync-fail');
   const store = openStore(root);
