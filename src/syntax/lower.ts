@@ -1,7 +1,8 @@
 // syntax/lower: turns the parser's CST into the core AST (src/syntax/ast.ts) and resolves every
 // variable statically, in one pass per expression: attribute paths are merged as Nix 2.8's
 // addAttr does (before any name is resolved, so merged values see the scope they end up in),
-// operators become their desugared forms with the resolved `__sub`/`__mul`/`__div`/`__lessThan`,
+// operator sequences are arranged by precedence climbing (Nix 2.8's bison precedences) into
+// their desugared forms with the resolved `__sub`/`__mul`/`__div`/`__lessThan`,
 // strings are unescaped and indented strings stripped, paths made absolute.
 // Collects every user error (undefined variables, duplicates, bad literals) instead of throwing;
 // never evaluates anything.
@@ -10,7 +11,7 @@ import type { CstNode, IToken } from 'chevrotain';
 import { ImgError } from '../base/error.js';
 import { formatLocation, type SourceFile, type Span } from '../base/source.js';
 import type * as A from './ast.js';
-import { absPath, canonPath, parseFloatLiteral, parseIntLiteral, stripIndentation, unescapeString, type IndPiece } from './literals.js';
+import { absPath, parseFloatLiteral, parseIntLiteral, stripIndentation, unescapeString, type IndPiece } from './literals.js';
 
 // ---- scopes -----------------------------------------------------------------------------------
 
@@ -298,8 +299,9 @@ export class Lowerer {
 
   // ---- operators ----------------------------------------------------------------------------------
   /**
-   * An opExpr is a flat list of operands, binary operators and `? attrpath`; it is turned into
-   * a tree by precedence climbing with the binding powers of Nix 2.8's bison grammar. A prefix
+   * The operator form of an expr is a flat list of operands, binary operators and `? attrpath`;
+   * it is turned into a tree by precedence climbing with the binding powers of Nix 2.8's bison
+   * grammar. A prefix
    * `!` takes as its operand everything that binds tighter than `!` (so `!a + b` is `!(a + b)`,
    * also as a right operand: `a + !b + c` is `a + !(b + c)`); a prefix `-` binds tightest.
    */
@@ -777,4 +779,3 @@ export class Lowerer {
   }
 }
 
-export { canonPath };
