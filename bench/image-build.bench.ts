@@ -152,8 +152,12 @@ async function main(): Promise<void> {
   const baseMs = base();
   console.log(`baseline tar --sort=name | openssl dgst -sha256: ${(baseMs / 1000).toFixed(2)} s`);
 
+  // A fresh name per run and an empty layer-digest cache, so that a kept store (IMGEVAL_BENCH_KEEP)
+  // measures a real first build again.
+  rmSync(join(storeRoot, 'nix', 'var', 'imgeval', 'layer-digests'), { recursive: true, force: true });
+  const run = `${process.pid}`;
   const expr = (app: string, kind: 'streamLayeredImage' | 'buildLayeredImage', layering: string) =>
-    `${kind} { name = "bench"; tag = "1"; contents = [ (builtins.storePath "${app}") ]; layering = "${layering}"; config.Cmd = [ "/bin/app" ]; ${kind === 'buildLayeredImage' ? 'compressor = "none";' : ''} }`;
+    `${kind} { name = "bench-${run}-${layering}"; tag = "1"; contents = [ (builtins.storePath "${app}") ]; layering = "${layering}"; config.Cmd = [ "/bin/app" ]; ${kind === 'buildLayeredImage' ? 'compressor = "none";' : ''} }`;
 
   // streamLayeredImage: first build, then the rebuild with app-1.1.
   const s1 = runChild(storeRoot, expr(app1, 'streamLayeredImage', 'auto'));

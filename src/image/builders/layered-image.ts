@@ -15,7 +15,7 @@
 // Never reads the clock unless `created`/`mtime` = "now"; never writes outside $out, scratch and
 // the layer-digest cache.
 
-import { lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { ImgError } from '../../base/error.js';
@@ -192,11 +192,23 @@ export const layeredImageConf: BuiltinBuilder = {
     });
     const base = a.fromImage ? await readDockerArchive(ctx.store.toPhysical(a.fromImage), { workDir: join(ctx.tmpDir, 'base') }) : undefined;
     const baseLayers = base ? await baseLayerInfo(base) : [];
+    // Each `contents` path (the application: what changes most often) gets a store layer of its
+    // own on top when the budget allows, so that a new version of one re-ships that layer only;
+    // the rest of the closure is split by the chosen strategy (nixpkgs#48462). A one-path layer
+    // has the same diffID in every image, so these are shared too.
+    const contentsFile = fsPath(`${ctx.store.toPhysical(custom)}/contents`);
+    const own = new Set(
+      (existsSync(contentsFile) ? readFileSync(contentsFile, 'latin1').split('\n') : []).filter((p) => closure.includes(p)),
+    );
     let groups: string[][] = [];
+    const available = availableLayers(a.maxLayers, baseLayers.length);
     if (graph.length > 0) {
-      const available = availableLayers(a.maxLayers, baseLayers.length);
-      groups = a.layering === 'popularity' ? popularityLayers(graph, available) : autoLayers(graph, available);
-    } else availableLayers(a.maxLayers, baseLayers.length);
+      const separate = own.size > 0 && own.size < graph.length && available - own.size >= 1;
+      const limit = separate ? available - own.size : available;
+      const exclude = separate ? own : new Set<string>();
+      groups = a.layering === 'popularity' ? popularityLayers(graph, limit, exclude) : autoLayers(graph, limit, exclude);
+      if (separate) for (const p of [...own].sort()) groups.push([p]);
+    }
     const mtime = a.mtime === 'now' ? Math.floor(Date.now() / 1000) : epochSeconds(a.mtime);
     const owner: TarOwner = { uid: a.uid, gid: a.gid, uname: a.uname, gname: a.gname };
     const storeLayers: LayeredConf['storeLayers'] = [];
