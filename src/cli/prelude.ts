@@ -35,6 +35,7 @@ export const DOCKER_TOOLS_NAMES: readonly string[] = [
   'dockerTools',
   'exportImage',
   'mergeImages',
+  'pullImage',
   'streamLayeredImage',
 ];
 

@@ -7,7 +7,8 @@ import type { BuiltinBuilder } from '../../build/builder-registry.js';
 import { dockerImage, imageLayer } from './build-image.js';
 import { customisationLayer, layeredImage, layeredImageConf } from './layered-image.js';
 import { exportImage, mergeImages } from './whole-archives.js';
+import { pullImage } from './pull-image.js';
 
-export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages];
+export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages, pullImage];
 
 export { streamLayeredImage, readConf, writeLayeredArchive, type LayeredConf } from './layered-image.js';
