@@ -137,7 +137,10 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
   const abort = new AbortController();
   opts.signal?.addEventListener('abort', () => abort.abort(opts.signal!.reason), { once: true });
 
-  // 1. The drv graph reachable from the targets, with the union of wanted outputs.
+  // 1. What runs, found from the top: a derivation builds when one of its wanted outputs is
+  //    invalid (with check, a valid one is checked); then the outputs it uses from its inputs
+  //    are wanted. Wanted sets only grow, so a derivation is revisited when they do; the .drv
+  //    files below valid outputs are never read (they may even be gone).
   const nodes = new Map<string, Node>();
   const load = (drvPath: string): Node => {
     let n = nodes.get(drvPath);
@@ -147,69 +150,65 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
     nodes.set(drvPath, n);
     return n;
   };
-  const stack: string[] = [];
+  const work: Node[] = [];
   for (const t of targets) {
     const n = load(t.drvPath);
     for (const o of t.outputs ?? n.outputPaths.keys()) {
       if (!n.outputPaths.has(o)) throw new ImgError('E_BUILD', `derivation '${t.drvPath}' does not have an output named '${o}'`);
       n.wanted.add(o);
     }
-    stack.push(t.drvPath);
+    work.push(n);
   }
-  const order: Node[] = []; // dependents before their dependencies (reverse post-order)
-  {
-    const state = new Map<string, 1 | 2>();
-    const post: Node[] = [];
-    const visit = (root: string): void => {
-      const work: { node: Node; keys: string[]; i: number }[] = [];
-      const enter = (p: string) => {
-        state.set(p, 1);
-        const node = load(p);
-        work.push({ node, keys: [...node.inputs.keys()].sort(), i: 0 });
-      };
-      enter(root);
-      while (work.length) {
-        const top = work[work.length - 1]!;
-        if (top.i < top.keys.length) {
-          const k = top.keys[top.i++]!;
-          const s = state.get(k);
-          if (s === 1) throw new ImgError('E_BUILD', `cycle in the derivation graph at '${k}'`);
-          if (s === undefined) enter(k);
-          continue;
-        }
-        work.pop();
-        state.set(top.node.drvPath, 2);
-        post.push(top.node);
-      }
-    };
-    for (const p of stack) if (!state.has(p)) visit(p);
-    order.push(...post.reverse());
-  }
-
-  // 2. Decide top-down what runs: a node builds when a wanted output is invalid; then the
-  //    outputs it uses from its inputs are wanted. With check, every reached valid node is checked.
-  for (const n of order) {
-    if (n.wanted.size === 0 && !n.mode) continue;
+  const expanded = new Map<Node, number>(); // node → size of `wanted` when its inputs were last marked
+  while (work.length) {
+    const n = work.pop()!;
+    if (expanded.get(n) === n.wanted.size) continue;
     const missing = [...n.wanted].some((o) => !store.isValidPath(n.outputPaths.get(o)!));
     if (missing) n.mode = 'build';
-    else if (opts.check) n.mode = 'check';
+    else if (opts.check) n.mode ??= 'check';
     else continue;
-    for (const [p, outs] of n.inputs) {
-      const dep = nodes.get(p)!;
+    expanded.set(n, n.wanted.size);
+    for (const [p, outs] of [...n.inputs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const dep = load(p);
+      const before = dep.wanted.size;
       for (const o of outs) {
         if (!dep.outputPaths.has(o)) throw new ImgError('E_BUILD', `derivation '${p}' (an input of '${n.drvPath}') does not have an output named '${o}'`);
         dep.wanted.add(o);
       }
+      if (dep.wanted.size !== before || !expanded.has(dep)) work.push(dep);
     }
   }
-  for (const n of order) {
-    if (!n.mode) continue;
-    for (const p of n.inputs.keys()) {
-      const dep = nodes.get(p)!;
-      if (dep.mode) n.deps.push(dep);
+  // Dependencies among what runs, and a bottom-up order (for the plan).
+  const active: Node[] = [];
+  {
+    const state = new Map<Node, 1 | 2>();
+    const visit = (root: Node): void => {
+      const stack: { node: Node; keys: string[]; i: number }[] = [{ node: root, keys: [...root.inputs.keys()].sort(), i: 0 }];
+      state.set(root, 1);
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.i < top.keys.length) {
+          const dep = nodes.get(top.keys[top.i++]!);
+          if (!dep?.mode) continue;
+          if (!top.node.deps.includes(dep)) top.node.deps.push(dep);
+          const st = state.get(dep);
+          if (st === 1) throw new ImgError('E_BUILD', `cycle in the derivation graph at '${dep.drvPath}'`);
+          if (st === undefined) {
+            state.set(dep, 1);
+            stack.push({ node: dep, keys: [...dep.inputs.keys()].sort(), i: 0 });
+          }
+          continue;
+        }
+        stack.pop();
+        state.set(top.node, 2);
+        active.push(top.node);
+      }
+    };
+    for (const t of targets) {
+      const n = nodes.get(t.drvPath)!;
+      if (n.mode && !state.has(n)) visit(n);
     }
   }
-  const active = order.filter((n) => n.mode).reverse();
   emit({ type: 'plan', build: active.filter((n) => n.mode === 'build').map((n) => n.drvPath), check: active.filter((n) => n.mode === 'check').map((n) => n.drvPath) });
 
   // 3. Run.

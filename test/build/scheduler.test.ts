@@ -233,6 +233,11 @@ test('valid outputs are not rebuilt, and neither is anything below them', async 
   await realise(store, [{ drvPath: b.drvPath }], { onEvent: (e) => events.push(e) });
   assert.is(readFileSync(counter, 'utf8'), 'a\nb\n');
   assert.equal(events, [{ type: 'plan', build: [], check: [] }]);
+  // Below valid outputs nothing is read: a's .drv may even be gone from the disk.
+  const c = addDrv(store, sh('c', `echo c >> ${counter}; cat ${b.out.get('out')} > $out`, { inputs: [[b.drvPath, ['out']]] }));
+  rmSync(store.toPhysical(a.drvPath), { force: true });
+  await realise(store, [{ drvPath: c.drvPath }]);
+  assert.is(readFileSync(counter, 'utf8'), 'a\nb\nc\n');
   store.close();
 });
 
