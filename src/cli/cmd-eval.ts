@@ -9,7 +9,7 @@ import { ImgError } from '../base/error.js';
 import { renderError } from '../base/code-frame.js';
 import { SourceFile } from '../base/source.js';
 import { ALL_BUILTINS, ContextBuilder, EvalState, forceDeep, printJSON, printValue, printXML, type SearchPathEntry } from '../eval/index.js';
-import { callValue } from '../eval/ops.js';
+import { callValue, isStackOverflow } from '../eval/ops.js';
 import { Attrs, Lambda, Thunk, force, type Lazy, type Value } from '../eval/value.js';
 import { UsageError, flagAll, flagSet, flagValue, parseArgs, type FlagSpec } from './args.js';
 import { createSession } from './session.js';
@@ -169,7 +169,7 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
     for (const o of outputs) io.out(o);
     return { code: 0, traces, stackOverflow: false };
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    if (isStackOverflow(e)) {
       e = new ImgError('E_STACK', 'stack overflow (possible infinite recursion)');
     }
     if (e instanceof ImgError) {
@@ -245,13 +245,21 @@ function splitAttrPath(p: string): string[] {
   return out;
 }
 
-/** Stack size (MiB) of the worker that re-runs an evaluation which overflowed the main stack. */
-export const WORKER_STACK_MB = 1024;
+/**
+ * Stack size (MiB) of the worker that re-runs an evaluation which overflowed the main stack
+ * (IMGEVAL_EVAL_STACK_MB overrides it). 384 MiB holds ~500k levels of `f n = 1 + f (n - 1)`.
+ */
+export const WORKER_STACK_MB = 384;
+
+function workerStackMb(): number {
+  const v = Number(process.env.IMGEVAL_EVAL_STACK_MB);
+  return Number.isFinite(v) && v >= 4 ? v : WORKER_STACK_MB;
+}
 
 async function runInWorker(argv: string[], io: IO, ctx: EvalContext): Promise<number> {
   const options = {
     workerData: { argv, ctx },
-    resourceLimits: { stackSizeMb: WORKER_STACK_MB },
+    resourceLimits: { stackSizeMb: workerStackMb() },
     stdout: false,
     stderr: false,
   };

@@ -460,12 +460,13 @@ export class Compiler {
     const n = steps.length;
     if (n === 1 && steps[0]!.name !== undefined && fallback === undefined) {
       const name = steps[0]!.name;
+      const nspan = steps[0]!.span;
       const tspan = e.target.span;
       return (env) => {
         const a = target(env);
         if (!(a instanceof Attrs)) throw typeError(a, 'a set', tspan);
         const x = a.get(name);
-        if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, span);
+        if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, nspan);
         if (x instanceof Thunk) {
           if (x.c === null) return x.v;
           try {

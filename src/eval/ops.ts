@@ -39,13 +39,18 @@ export function evalError(code: string, message: string, span?: Span): ImgError 
 }
 
 /** Adds a trace frame to an error passing through (and turns a JS stack overflow into one). */
+/** A JS stack overflow (tested without a regex: there may be no stack left to compile one). */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.indexOf('call stack') >= 0;
+}
+
 export function withTrace(e: unknown, message: string, span: Span | undefined): unknown {
   if (e instanceof ImgError) {
     if (e.span === undefined) e.span = span;
     else if (e.trace.length < TRACE_CAP) e.addTrace(message, span);
     return e;
   }
-  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+  if (isStackOverflow(e)) {
     const err = new ImgError('E_STACK', 'stack overflow (possible infinite recursion)', span);
     err.addTrace(message, span);
     return err;
@@ -55,7 +60,7 @@ export function withTrace(e: unknown, message: string, span: Span | undefined): 
 
 /** Turns a JS stack overflow into an ImgError (or returns the error unchanged). */
 export function stackError(e: unknown, span?: Span): unknown {
-  if (e instanceof RangeError && /call stack/i.test(e.message)) return new ImgError('E_STACK', 'stack overflow (possible infinite recursion)', span);
+  if (isStackOverflow(e)) return new ImgError('E_STACK', 'stack overflow (possible infinite recursion)', span);
   return e;
 }
 
