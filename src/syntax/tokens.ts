@@ -30,6 +30,28 @@ const LETTERS = chars('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ');
 const DIGITS = chars('0123456789');
 const PATH_START_CHARS = [...LETTERS, ...DIGITS, '.', '_', '+', '-', '/'];
 
+/** Whether a `/` follows the path characters at `offset` (else no path can start there). */
+function slashAfter(text: string, offset: number): boolean {
+  for (let i = offset; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 47) return true; // '/'
+    const pc = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 43 || c === 45;
+    if (!pc) return false;
+  }
+  return false;
+}
+
+/** Whether a `:` follows the URI scheme characters at `offset` (else no URI starts there). */
+function colonAfter(text: string, offset: number): boolean {
+  for (let i = offset; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58) return true; // ':'
+    const sc = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46;
+    if (!sc) return false;
+  }
+  return false;
+}
+
 // ---- skipped -----------------------------------------------------------------------------------
 export const Whitespace = createToken({ name: 'Whitespace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED });
 export const LineComment = createToken({ name: 'LineComment', pattern: /#[^\r\n]*/, group: Lexer.SKIPPED });
@@ -44,7 +66,10 @@ export const BlockComment = createToken({
 export const Uri = createToken({
   name: 'Uri',
   label: 'URI',
-  pattern: sticky(/[a-zA-Z][a-zA-Z0-9+\-.]*:[a-zA-Z0-9%/?:@&=+$,\-_.!~*']+/),
+  pattern: (() => {
+    const re = sticky(/[a-zA-Z][a-zA-Z0-9+\-.]*:[a-zA-Z0-9%/?:@&=+$,\-_.!~*']+/);
+    return (text: string, offset: number) => (colonAfter(text, offset) ? re(text, offset, [], {}) : null);
+  })(),
   start_chars_hint: LETTERS,
   line_breaks: false,
 });
@@ -54,6 +79,7 @@ export const Path = createToken({
   name: 'Path',
   label: 'path',
   pattern: (text, offset) => {
+    if (!slashAfter(text, offset)) return null;
     pathRe.lastIndex = offset;
     return pathRe.exec(text);
   },
