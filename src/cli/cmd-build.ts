@@ -39,10 +39,11 @@ const FLAGS: Record<string, FlagSpec> = {
   '--keep-going': { arity: 0, aliases: ['-k'] },
   '--print-build-logs': { arity: 0, aliases: ['-L'] },
   '--show-trace': { arity: 0 },
+  '--list-builders': { arity: 0 },
 };
 
-const USAGE = `usage: imgeval build [FILE | -E EXPR | DRVPATH[!OUTPUT]…] [-A ATTRPATH]… [--arg NAME EXPR]…
-                     [--argstr NAME VALUE]… [-I [NAME=]PATH]… [-o LINK | --no-link] [-j N]
+const USAGE = `usage: imgeval build [FILE | -E EXPR | DRVPATH[!OUTPUT]...] [-A ATTRPATH]... [--arg NAME EXPR]...
+                     [--argstr NAME VALUE]... [-I [NAME=]PATH]... [-o LINK | --no-link] [-j N]
                      [--store DIR] [--check] [--keep-going] [-L]
 
 Evaluates FILE (a .img or .nix file, or a directory holding default.img / default.nix) or EXPR,
@@ -50,15 +51,16 @@ builds the derivations it returns (already valid outputs are not rebuilt), makes
 symlinks to them and prints their store paths, like nix-build.
   -A PATH           select an attribute path; may repeat
   --arg N E         auto-call a function result with N = the expression E (--argstr: a string)
-  -I [NAME=]PATH    add a search path entry for <NAME/…>
+  -I [NAME=]PATH    add a search path entry for <NAME/...>
   -o LINK           name of the result link (default 'result'; result-<output> for outputs
-                    other than 'out', LINK-2, LINK-3… for further derivations)
+                    other than 'out', LINK-2, LINK-3... for further derivations)
   --no-link         make no result links
   -j N              build at most N derivations at once (default: the number of cores)
   --store DIR       the store's physical root (else $IMGEVAL_STORE, else the XDG data dir)
   --check           rebuild derivations whose outputs are valid and fail if the bytes differ
   --keep-going, -k  after a failure, still build everything that does not depend on it
   -L                print the builders' logs
+  --list-builders   print the built-in builders (builtin:NAME) and what they do
 Arguments that are .drv store paths (DRV or DRV!OUTPUT) are built without evaluation.
 Build logs are kept under <store>/nix/var/log/imgeval/drvs/.
 Exit status: 0 ok, 1 evaluation or build error, 2 bad usage.`;
@@ -210,6 +212,10 @@ export const command: Command = {
   usage: USAGE,
   async run(argv: string[], io: IO): Promise<number> {
     const p = parseArgs(argv, FLAGS);
+    if (flagSet(p, '--list-builders')) {
+      for (const b of DEFAULT_BUILTINS.list()) io.out(`builtin:${b.name}\n  ${b.doc}\n`);
+      return 0;
+    }
     const isExpr = flagSet(p, '--expr');
     const jobsText = flagValue(p, '--max-jobs');
     const jobs = jobsText === undefined || jobsText === 'auto' ? availableParallelism() : Number(jobsText);

@@ -57,7 +57,7 @@ export class Progress {
 
   private status(): string {
     const names = [...this.running.values()];
-    const what = names.length ? `building ${names.slice(0, 2).join(', ')}${names.length > 2 ? ', …' : ''}` : 'waiting';
+    const what = names.length ? `building ${names.slice(0, 2).join(', ')}${names.length > 2 ? ', ...' : ''}` : 'waiting';
     return `${what} (${this.done}/${this.total} done, ${this.running.size} running)`;
   }
 

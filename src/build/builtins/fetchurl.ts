@@ -87,7 +87,7 @@ export const fetchurl: BuiltinBuilder = {
     const unpack = (ctx.env.get('unpack') ?? '') !== '';
     if (url.endsWith('.xz') && unpack) throw builderError(NAME, `unpacking xz-compressed NARs ('${url}') is not supported`);
     const out = outTemp(ctx, NAME);
-    ctx.log(`downloading '${url}'…`);
+    ctx.log(`downloading '${url}'...`);
     let size = 0;
     if (unpack) {
       const chunks: Buffer[] = [];

@@ -33,7 +33,7 @@ function parseEntries(json: string): Entry[] {
 export const linkFarm: BuiltinBuilder = {
   name: NAME,
   doc:
-    "builtin:link-farm: env 'entries' = JSON list [{\"name\": N, \"path\": P}, …]; $out is a directory where each N is a " +
+    "builtin:link-farm: env 'entries' = JSON list [{\"name\": N, \"path\": P}, ...]; $out is a directory where each N is a " +
     'symlink to P. Names may hold "/" (parent directories are created); absolute names, "." and ".." components and ' +
     'duplicate names are errors.',
   run(ctx) {
