@@ -12,6 +12,10 @@ import { resolve } from 'node:path';
 import { ImgError } from '../base/error.js';
 import { SourceFile, type Span } from '../base/source.js';
 import { DEFAULT_BUILTINS } from '../build/builtins/index.js';
+import { IMAGE_BUILDERS } from '../image/builders/index.js';
+
+/** The built-in builders `imgeval build` runs: build/'s defaults plus the image builders. */
+const BUILTINS = DEFAULT_BUILTINS.with(IMAGE_BUILDERS);
 import { realise, type DerivedPath } from '../build/scheduler.js';
 import { STORE_DIR, isDerivationPath } from '../derivation/store-path.js';
 import { callValue } from '../eval/ops.js';
@@ -213,7 +217,7 @@ export const command: Command = {
   async run(argv: string[], io: IO): Promise<number> {
     const p = parseArgs(argv, FLAGS);
     if (flagSet(p, '--list-builders')) {
-      for (const b of DEFAULT_BUILTINS.list()) io.out(`builtin:${b.name}\n  ${b.doc}\n`);
+      for (const b of BUILTINS.list()) io.out(`builtin:${b.name}\n  ${b.doc}\n`);
       return 0;
     }
     const isExpr = flagSet(p, '--expr');
@@ -286,7 +290,7 @@ export const command: Command = {
           cores,
           keepGoing: flagSet(p, '--keep-going'),
           check: flagSet(p, '--check'),
-          builtins: DEFAULT_BUILTINS,
+          builtins: BUILTINS,
           onEvent: progress.onEvent,
           // The user's -A selection first: the session's span may point into the prelude.
           spanOf: (d) => spans.get(d) ?? sessionSpans?.(d),

@@ -12,3 +12,6 @@ import { pullImage } from './pull-image.js';
 export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages, pullImage];
 
 export { streamLayeredImage, readConf, writeLayeredArchive, type LayeredConf } from './layered-image.js';
+
+/** The same list under the name build/realise-sync's `builtinModules` convention looks for. */
+export const builders: readonly BuiltinBuilder[] = IMAGE_BUILDERS;
