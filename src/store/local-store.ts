@@ -788,11 +788,12 @@ export class LocalStore {
       if (!opts.only) {
         // Unregistered entries: leftovers of crashes and failed builds (not locked, not temp roots).
         const tempRoots = this.readTempRoots();
+        const deadSet = new Set(dead);
         for (const n of readdirSync(this.layout.realStoreDir).sort()) {
           if (n.startsWith('.') || n.endsWith('.lock') || n.includes('.lock.')) continue;
           const p = `${STORE_DIR}/${n}`;
           if (this.db.isValid(p) || tempRoots.has(p) || isLocked(this.lockPathOf(p))) continue;
-          if (dead.includes(p)) continue;
+          if (deadSet.has(p)) continue;
           deletedInvalid.push(p);
           if (dryRun) bytesFreed += safeTreeBytes(this.toPhysical(p));
           else bytesFreed += this.removePhysical(this.toPhysical(p));
