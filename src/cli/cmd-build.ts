@@ -44,6 +44,7 @@ const FLAGS: Record<string, FlagSpec> = {
   '--print-build-logs': { arity: 0, aliases: ['-L'] },
   '--show-trace': { arity: 0 },
   '--list-builders': { arity: 0 },
+  '--format': { arity: 1 },
 };
 
 const USAGE = `usage: imgeval build [FILE | -E EXPR | DRVPATH[!OUTPUT]...] [-A ATTRPATH]... [--arg NAME EXPR]...
@@ -64,6 +65,9 @@ symlinks to them and prints their store paths, like nix-build.
   --check           rebuild derivations whose outputs are valid and fail if the bytes differ
   --keep-going, -k  after a failure, still build everything that does not depend on it
   -L                print the builders' logs
+  --format F        build each selected image as F: oci-dir (an OCI image layout directory),
+                    oci-archive (a tar of it) or docker-archive (the image functions' own output);
+                    the same as wrapping it in convertImage { image = …; format = F; }
   --list-builders   print the built-in builders (builtin:NAME) and what they do
 Arguments that are .drv store paths (DRV or DRV!OUTPUT) are built without evaluation.
 Build logs are kept under <store>/nix/var/log/imgeval/drvs/.
@@ -211,6 +215,18 @@ function drvArgument(store: LocalStore, arg: string): Target | undefined {
   return { drvPath: sp, outputName: output ?? 'out', ...(output ? { outputs: [output] } : {}) };
 }
 
+/** `convertImage { image = v; format = F; }` for a derivation, element-wise for a list or a set. */
+function withFormat(st: Session['state'], v: Value, format: string, cwd: string): Value {
+  const convert = st.evalSource(new SourceFile('(--format)', 'convertImage', latin1(cwd)));
+  const wrap = (x: Value): Value => {
+    if (isDerivation(x)) return callValue(convert, [new Attrs(new Map<string, Lazy>([['image', x], ['format', format]]))], undefined);
+    if (Array.isArray(x)) return x.map((e) => wrap(force(e)));
+    if (x instanceof Attrs) return new Attrs(new Map([...x.names()].map((n) => [n, wrap(force(x.m.get(n)!))] as [string, Lazy])));
+    return x;
+  };
+  return wrap(v);
+}
+
 export const command: Command = {
   summary: 'build derivations (evaluate, instantiate, realise), make result links, print store paths',
   usage: USAGE,
@@ -272,9 +288,16 @@ export const command: Command = {
         }
         const attrPaths = flagAll(p, '--attr').map(([x]) => latin1(x!));
         if (attrPaths.length === 0) attrPaths.push('');
+        const format = flagValue(p, '--format');
+        if (format !== undefined && !['oci-dir', 'oci-archive', 'docker-archive'].includes(format)) {
+          throw new UsageError(`--format must be oci-dir, oci-archive or docker-archive, got '${format}'`);
+        }
         for (const ap of attrPaths) {
           const sel = selectAttrPath(root, ap, autoArgs);
-          collectDerivations(autoCall(sel.v, autoArgs), sel.span, targets);
+          let v = autoCall(sel.v, autoArgs);
+          // --format oci-…: every selected derivation goes through the prelude's convertImage.
+          if (format !== undefined && format !== 'docker-archive') v = withFormat(st, v, format, cwd);
+          collectDerivations(v, sel.span, targets);
         }
       }
       if (targets.length === 0) return 0;

@@ -32,6 +32,7 @@ export const DOCKER_TOOLS_NAMES: readonly string[] = [
   'buildImageWithNixDb',
   'buildLayeredImage',
   'buildLayeredImageWithNixDb',
+  'convertImage',
   'dockerTools',
   'exportImage',
   'mergeImages',

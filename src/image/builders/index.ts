@@ -8,8 +8,9 @@ import { dockerImage, imageLayer } from './build-image.js';
 import { customisationLayer, layeredImage, layeredImageConf } from './layered-image.js';
 import { exportImage, mergeImages } from './whole-archives.js';
 import { pullImage } from './pull-image.js';
+import { convertImage } from './convert-image.js';
 
-export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages, pullImage];
+export const IMAGE_BUILDERS: readonly BuiltinBuilder[] = [imageLayer, dockerImage, customisationLayer, layeredImageConf, layeredImage, exportImage, mergeImages, pullImage, convertImage];
 
 export { streamLayeredImage, readConf, writeLayeredArchive, type LayeredConf } from './layered-image.js';
 
