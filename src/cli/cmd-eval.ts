@@ -259,7 +259,8 @@ function workerStackMb(): number {
 async function runInWorker(argv: string[], io: IO, ctx: EvalContext): Promise<number> {
   const options = {
     workerData: { argv, ctx },
-    resourceLimits: { stackSizeMb: workerStackMb() },
+    // a bigger young generation: fewer scavenges, each of which scans the (deep) stack
+    resourceLimits: { stackSizeMb: workerStackMb(), maxYoungGenerationSizeMb: 64 },
     stdout: false,
     stderr: false,
   };

@@ -133,7 +133,7 @@ export class Compiler {
           for (const l of levels) {
             const w = up(env, l)[1];
             if (w instanceof Thunk && !w.forced) return new Thunk(code, env);
-            const a = w instanceof Thunk ? w.v : w;
+            const a = w instanceof Thunk ? w.e : w;
             if (!(a instanceof Attrs)) return new Thunk(code, env);
             const x = a.get(name);
             if (x !== undefined) return x;
@@ -468,7 +468,7 @@ export class Compiler {
         const x = a.get(name);
         if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, nspan);
         if (x instanceof Thunk) {
-          if (x.c === null) return x.v;
+          if (x.c === null) return x.e;
           try {
             return x.force();
           } catch (err) {
@@ -504,7 +504,7 @@ export class Compiler {
           } catch (err) {
             throw withTrace(err, `while evaluating the attribute '${attrPathText(path, i, names)}'`, holder.posOf(name) ?? span);
           }
-        } else v = x instanceof Thunk ? x.v : x;
+        } else v = x instanceof Thunk ? x.e : x;
       }
       return v;
     };

@@ -19,6 +19,7 @@ import {
   force,
   mkInt,
   showType,
+  type Code,
   type Context,
   type Env,
   type LambdaCode,
@@ -557,15 +558,30 @@ export function callValue(f: Value, args: readonly Lazy[], span: Span | undefine
 }
 
 /** The apply-thunk code: `new Thunk(APPLY1, f, a)` is the suspended call `f a`. */
-export const APPLY1 = (f: Lazy, a: Lazy, s: Span | undefined): Value => call1(force(f), a, s);
+export const APPLY1 = (f: Lazy, a: Lazy): Value => call1(force(f), a, undefined);
 
-/** A lazy call `f a` (a thunk, no closure); `span` is where the builtin that made it was called. */
-export function lazyCall(f: Lazy, a: Lazy, span: Span | undefined): Thunk {
-  return new Thunk(APPLY1, f, a, span);
+/**
+ * The apply-thunk code for calls made by a builtin called at `span` (one closure per builtin
+ * call, shared by all the thunks it makes): errors point there.
+ */
+export function applier(span: Span | undefined): (f: Lazy, a: Lazy) => Value {
+  if (span === undefined) return APPLY1;
+  const ap = (f: Lazy, a: Lazy): Value => call1(force(f), a, span);
+  (ap as unknown as Code).span = span;
+  return ap;
 }
 
-/** A lazy call `f a b`. */
-export const APPLY2 = (f: Lazy, ab: [Lazy, Lazy], s: Span | undefined): Value => call2(force(f), ab[0], ab[1], s);
+/** A lazy call `f a` (a thunk, no closure). */
+export function lazyCall(f: Lazy, a: Lazy, span: Span | undefined): Thunk {
+  return new Thunk(applier(span), f, a);
+}
+
+/** The code of a suspended `f a b` (`new Thunk(applier2(span), f, [a, b])`). */
+export function applier2(span: Span | undefined): (f: Lazy, ab: [Lazy, Lazy]) => Value {
+  const ap = (f: Lazy, ab: [Lazy, Lazy]): Value => call2(force(f), ab[0], ab[1], span);
+  (ap as unknown as Code).span = span;
+  return ap;
+}
 export function lazyCall2(f: Lazy, a: Lazy, b: Lazy, span: Span | undefined): Thunk {
-  return new Thunk(APPLY2, f, [a, b], span);
+  return new Thunk(applier2(span), f, [a, b]);
 }

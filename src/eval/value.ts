@@ -245,41 +245,41 @@ const BLACKHOLE: (e: unknown, a: unknown) => Value = () => {
 
 /**
  * A suspended computation: `c(e, a)` computes the value (code + env, or apply + function +
- * argument). While being forced its code is BLACKHOLE; if forcing throws, the code is restored
- * so the thunk can be forced again.
+ * argument); once forced, `c` is null and `e` holds the value (three fields: thunks are the
+ * most numerous objects). While being forced its code is BLACKHOLE; if forcing throws, the code
+ * is restored so the thunk can be forced again.
  */
 export class Thunk {
-  c: ((e: any, a: any, s: Span | undefined) => Value) | null;
+  c: ((e: any, a: any) => Value) | null;
   e: any;
   a: any;
-  /** Where the suspended call was made (apply thunks), for errors. */
-  s: Span | undefined;
-  v: Value = null;
-  constructor(c: (e: any, a: any, s: Span | undefined) => Value, e: any, a?: any, s?: Span) {
+  constructor(c: (e: any, a: any) => Value, e: any, a?: any) {
     this.c = c;
     this.e = e;
     this.a = a;
-    this.s = s;
   }
   force(): Value {
     const c = this.c;
-    if (c === null) return this.v;
+    if (c === null) return this.e;
     this.c = BLACKHOLE;
     try {
-      const v = c(this.e, this.a, this.s);
-      this.v = v;
+      const v = c(this.e, this.a);
       this.c = null;
-      this.e = null;
-      this.a = null;
+      this.e = v;
+      this.a = undefined;
       return v;
     } catch (err) {
       if (this.c === BLACKHOLE) this.c = c;
-      if (err instanceof ImgError && err.code === 'E_INF_REC' && !err.span) err.span = (c as Code).span ?? this.s;
+      if (err instanceof ImgError && err.code === 'E_INF_REC' && !err.span) err.span = (c as Code).span;
       throw err;
     }
   }
   get forced(): boolean {
     return this.c === null;
+  }
+  /** The value of a forced thunk. */
+  get v(): Value {
+    return this.e;
   }
 }
 
@@ -292,7 +292,7 @@ export function force(x: Lazy): Value {
 export function evaluated(v: Value): Thunk {
   const t = new Thunk(BLACKHOLE, null);
   t.c = null;
-  t.v = v;
+  t.e = v;
   return t;
 }
 

@@ -3,8 +3,8 @@
 
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
-import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, lazyCall2 } from '../ops.js';
-import { Attrs, Shape, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
+import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, applier2 } from '../ops.js';
+import { Attrs, Shape, Thunk, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
 
 export const ATTR_BUILTINS: BuiltinDef[] = [
   { name: 'attrNames', arity: 1, doc: 'attrNames set: the names of the attributes, sorted.', impl: (_st, span, a) => forceAttrs(a, span).names().slice() },
@@ -84,7 +84,8 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const s = forceAttrs(a, span);
       const k = s.names();
       const vals = new Array<Lazy>(k.length);
-      for (let i = 0; i < k.length; i++) vals[i] = lazyCall2(f, k[i]!, s.vals[i]!, span);
+      const ap = applier2(span);
+      for (let i = 0; i < k.length; i++) vals[i] = new Thunk(ap, f, [k[i]!, s.vals[i]!]);
       return new Attrs(s.shape, vals, s.pos);
     },
   },
@@ -148,7 +149,8 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
         }
       }
       const m = new Map<string, Lazy>();
-      for (const [k, vs] of groups) m.set(k, lazyCall2(f, k, vs, span));
+      const ap = applier2(span);
+      for (const [k, vs] of groups) m.set(k, new Thunk(ap, f, [k, vs]));
       return new Attrs(m);
     },
   },

@@ -4,8 +4,8 @@
 
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
-import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, forceList, forceStringNoCtx, lazyCall, lessThan, typeError } from '../ops.js';
-import { Attrs, NixFloat, NixPath, NixString, PrimOp, force, type BuiltinDef, type Lazy, type List, type Value } from '../value.js';
+import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, forceList, forceStringNoCtx, applier, lessThan, typeError } from '../ops.js';
+import { Attrs, NixFloat, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Lazy, type List, type Value } from '../value.js';
 
 function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
   const n = list.length;
@@ -121,7 +121,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const list = forceList(l, span);
       const n = list.length;
       const out = new Array<Lazy>(n);
-      for (let i = 0; i < n; i++) out[i] = lazyCall(f, list[i]!, span);
+      const ap = applier(span);
+      for (let i = 0; i < n; i++) out[i] = new Thunk(ap, f, list[i]!);
       return out;
     },
   },
@@ -209,7 +210,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       if (typeof n !== 'number') throw new ImgError('E_EVAL', `cannot create list of size ${n}`, span);
       force(f);
       const out = new Array<Lazy>(n);
-      for (let i = 0; i < n; i++) out[i] = lazyCall(f, i, span);
+      const ap = applier(span);
+      for (let i = 0; i < n; i++) out[i] = new Thunk(ap, f, i);
       return out;
     },
   },
