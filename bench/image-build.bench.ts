@@ -156,8 +156,8 @@ async function main(): Promise<void> {
   // measures a real first build again.
   rmSync(join(storeRoot, 'nix', 'var', 'imgeval', 'layer-digests'), { recursive: true, force: true });
   const run = `${process.pid}`;
-  const expr = (app: string, kind: 'streamLayeredImage' | 'buildLayeredImage', layering: string) =>
-    `${kind} { name = "bench-${run}-${layering}"; tag = "1"; contents = [ (builtins.storePath "${app}") ]; layering = "${layering}"; config.Cmd = [ "/bin/app" ]; ${kind === 'buildLayeredImage' ? 'compressor = "none";' : ''} }`;
+  const expr = (app: string, kind: 'streamLayeredImage' | 'buildLayeredImage', layering: string, wrapped = false) =>
+    `${kind} { name = "bench-${run}-${layering}${wrapped ? '-env' : ''}"; tag = "1"; contents = [ ${wrapped ? `(buildEnv { name = "app-env"; paths = [ (builtins.storePath "${app}") ]; })` : `(builtins.storePath "${app}")`} ]; layering = "${layering}"; config.Cmd = [ "/bin/app" ]; ${kind === 'buildLayeredImage' ? 'compressor = "none";' : ''} }`;
 
   // streamLayeredImage: first build, then the rebuild with app-1.1.
   const s1 = runChild(storeRoot, expr(app1, 'streamLayeredImage', 'auto'));
@@ -172,9 +172,9 @@ async function main(): Promise<void> {
   console.log(`buildLayeredImage (archive of ${(Number(du) / 2 ** 20).toFixed(0)} MiB written to the store, hashed and scanned): ${(b1.ms / 1000).toFixed(2)} s = ${(b1.ms / baseMs).toFixed(2)}x the baseline; peak RSS ${b1.maxRssMB.toFixed(0)} MB`);
 
   // Layer reuse between the two versions, per strategy.
-  const reuse = (layering: string) => {
-    const a = runChild(storeRoot, expr(app1, 'streamLayeredImage', layering));
-    const b = runChild(storeRoot, expr(app2, 'streamLayeredImage', layering));
+  const reuse = (layering: string, wrapped: boolean) => {
+    const a = runChild(storeRoot, expr(app1, 'streamLayeredImage', layering, wrapped));
+    const b = runChild(storeRoot, expr(app2, 'streamLayeredImage', layering, wrapped));
     const confOf = (r: ChildResult) => JSON.parse(readFileSync(join(storeDir, r.conf!.slice('/nix/store/'.length)), 'latin1')) as { storeLayers: { diffID: string; size: number; paths: string[] }[]; customisationLayer: { diffID: string; size: number } };
     const ca = confOf(a);
     const cb = confOf(b);
@@ -185,9 +185,13 @@ async function main(): Promise<void> {
     const changed = layers.filter((l) => !have.has(l.diffID));
     return { layers: layers.length, reusedPct: (100 * reused) / total, changedMB: (total - reused) / 2 ** 20, changed: changed.length };
   };
-  for (const l of ['auto', 'popularity']) {
-    const r = reuse(l);
-    console.log(`layer reuse, layering = "${l}": ${r.layers} layers; after the change ${r.reusedPct.toFixed(1)}% of the image bytes are in unchanged layers, ${r.changed} layer(s) / ${r.changedMB.toFixed(1)} MiB to ship again`);
+  // (1) the app is a `contents` path: it gets a layer of its own, whatever the strategy;
+  // (2) the app is inside a buildEnv: the strategy alone decides where it lands.
+  for (const wrapped of [false, true]) {
+    for (const l of ['auto', 'popularity']) {
+      const r = reuse(l, wrapped);
+      console.log(`layer reuse, layering = "${l}", app ${wrapped ? 'inside a buildEnv' : 'in contents'}: ${r.layers} layers; after the change ${r.reusedPct.toFixed(1)}% of the image bytes are in unchanged layers, ${r.changed} layer(s) / ${r.changedMB.toFixed(1)} MiB to ship again`);
+    }
   }
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
