@@ -43,7 +43,7 @@ async function help(io: IO): Promise<void> {
     if (c) lines.push(`  ${name.padEnd(16)} ${c.summary}`);
   }
   lines.push('', "Run 'imgeval <command> --help' for a command's options.");
-  io.out(lines.join('\n') + '\n');
+  io.out(text(lines.join('\n') + '\n'));
 }
 
 export async function main(argv: string[], io: IO = stdio()): Promise<number> {
@@ -60,7 +60,7 @@ export async function main(argv: string[], io: IO = stdio()): Promise<number> {
     const cmd = await loadCommand(name);
     if (!cmd) throw new UsageError(`unknown command '${name}' (run 'imgeval --help')`);
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(`${cmd.usage}\n`);
+      io.out(text(`${cmd.usage}\n`));
       return 0;
     }
     return await cmd.run(rest, io);
@@ -69,9 +69,14 @@ export async function main(argv: string[], io: IO = stdio()): Promise<number> {
   }
 }
 
+/** Our own (UTF-16) text as the byte string that IO writes, so that e.g. '…' survives. */
+function text(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
 export function reportError(e: unknown, io: IO): number {
   if (e instanceof UsageError) {
-    io.err(`imgeval: ${e.message}\n`);
+    io.err(text(`imgeval: ${e.message}\n`));
     return 2;
   }
   if (isImgError(e)) {
