@@ -199,6 +199,47 @@ test('truncated and non-tar fromImage files are refused with a clear error', asy
   }
 });
 
+// ---------- exportImage: whiteouts applied, hostile layer members refused ----------
+
+async function layeredArchive(name: string, layers: TarEntry[][]): Promise<string> {
+  const members: TarEntry[] = [];
+  const diffs: string[] = [];
+  const names: string[] = [];
+  for (const [i, l] of layers.entries()) {
+    const f = join(scratch, `${name}-layer-${i}.tar`);
+    await writeTarAsync(f, l);
+    diffs.push(`sha256:${sh(`sha256sum ${f}`).slice(0, 64)}`);
+    names.push(`l${i}/layer.tar`);
+    members.push(file(`l${i}/layer.tar`, readFileSync(f)));
+  }
+  const cfg = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffs } });
+  members.push(file('c.json', cfg), file('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: [`${name}:1`], Layers: names }])));
+  const out = join(scratch, `${name}.tar`);
+  await writeTarAsync(out, members);
+  return out;
+}
+const dir = (name: string): TarEntry => ({ type: 'directory', name, mode: 0o755, mtime: 1, owner: O });
+
+test('exportImage applies whiteouts (.wh.name, opaque directories) and refuses escaping layer members', async () => {
+  const good = await layeredArchive('wh', [
+    [dir('a/'), file('a/file1', '1'), file('a/file2', '2'), dir('b/'), file('b/x', 'x'), dir('c/'), file('c/gone', 'g')],
+    [file('a/.wh.file1', ''), dir('b/'), file('b/.wh..wh..opq', ''), file('b/y', 'y'), file('.wh.c', '')],
+  ]);
+  const r = await buildImg(store.root, { expr: `exportImage { fromImage = ${good}; name = "wh-export.tar"; }` });
+  const names = sh(`tar -tf ${r.get('')!.physical}`).split('\n').filter(Boolean);
+  assert.equal(names, ['./', './a/', './a/file2', './b/', './b/y']);
+  const bad = await layeredArchive('escape', [[file('../escaped-by-imgeval-export', 'x')]]);
+  let err: unknown;
+  try {
+    await buildImg(store.root, { expr: `exportImage { fromImage = ${bad}; name = "bad-export.tar"; }` });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(isImgError(err), String(err));
+  assert.match((err as Error).message, /climbs out with '\.\.'/);
+  assert.not.ok(existsSync(join(store.root, 'nix', 'store', '..', 'escaped-by-imgeval-export')));
+});
+
 test.after(() => {
   store.cleanup();
   rmSync(scratch, { recursive: true, force: true });
