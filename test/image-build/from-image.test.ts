@@ -132,6 +132,24 @@ test('includeNixDB on a base with a Nix database merges them (base paths stay va
   }
 });
 
+test('includeNixDB in a layered image on a base with a Nix database merges them too', async () => {
+  const r = await buildImg(store.root, {
+    expr: `let h = import <imglib/image-helpers.img>; in buildLayeredImageWithNixDb { name = "layered-db-on-db"; tag = "1"; fromImage = ${bases.get('withdb')!.physical}; contents = [ (writeScriptBin "tool2" "#!/bin/sh\\necho tool2") ]; }`,
+    searchPath,
+  });
+  const b = r.get('')!;
+  const root = mkdtempSync(join(scratch, 'rootfs-'));
+  const m = JSON.parse(tarCat(b.physical, 'manifest.json').toString())[0];
+  for (const l of m.Layers) sh(`tar -xOf ${b.physical} '${l}' | tar -xf - -C ${root}`);
+  const paths = sh(`sqlite3 ${root}/nix/var/nix/db/db.sqlite 'select path from ValidPaths'`);
+  assert.match(paths, /-busybox\n/, 'the base image paths');
+  assert.match(paths, /-tool2\n/, 'the new paths');
+  if (needTool('nix-db-check', 'nix-store', 'sqlite3', 'jq')) {
+    const n = nixDbCheck(root);
+    assert.ok(n.ok, n.output);
+  }
+});
+
 // ---------- hostile and broken archives ----------
 
 async function writeTarAsync(file: string, entries: TarEntry[]): Promise<void> {

@@ -28,9 +28,10 @@ import { ROOT_OWNER, layerEntries, storePathSources, writeTarFile, type LayerSou
 import { autoLayers, availableLayers, popularityLayers, type GraphNode } from '../layering.js';
 import { writeNixDb } from '../nix-db.js';
 import { TarWriter, compressSink, withFileSink, type ByteSink, type TarEntry, type TarOwner } from '../tar-writer.js';
-import { compressionOf, createdTime, dbPathsOf, parseConfig, withBaseEnv } from './build-image.js';
+import { compressionOf, createdTime, dbPathsOf, openBase, parseConfig, withBaseEnv } from './build-image.js';
 import {
   SOURCE_DATE_EPOCH,
+  baseStorePaths,
   buildError,
   digestEntries,
   fsPath,
@@ -57,6 +58,8 @@ interface CustomArgs {
   fakeRootCommands: string;
   enableFakechroot: boolean;
   includeNixDB: boolean;
+  /** Set only with includeNixDB: the base image whose Nix database is merged. */
+  fromImage?: string;
 }
 
 const CUSTOM = 'image-customisation-layer';
@@ -92,7 +95,17 @@ export const customisationLayer: BuiltinBuilder = {
     } else mkdirSync(dir);
     if (a.includeNixDB) {
       const closure = ctx.store.computeFSClosure(a.contents);
-      writeNixDb({ root: dir, paths: dbPathsOf(ctx, CUSTOM, closure), gcroots: a.contents, registrationTime: SOURCE_DATE_EPOCH });
+      // Going further than nixpkgs: a base image's database is merged, not shadowed.
+      const baseDb = join(ctx.tmpDir, 'base-db.sqlite');
+      const base = a.fromImage ? await openBase(ctx, a.fromImage, '', join(ctx.tmpDir, 'base')) : undefined;
+      const inBase = await baseStorePaths(base, ctx.store.storeDir, baseDb);
+      writeNixDb({
+        root: dir,
+        paths: dbPathsOf(ctx, CUSTOM, closure),
+        gcroots: a.contents,
+        registrationTime: SOURCE_DATE_EPOCH,
+        ...(inBase.hasDb ? { baseDb } : {}),
+      });
     }
     await runCommands(ctx, CUSTOM, 'extraCommands', a.extraCommands, dir);
     const overrides = await runFakeRoot(ctx, CUSTOM, a.fakeRootCommands, dir);
