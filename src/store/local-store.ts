@@ -108,7 +108,7 @@ export interface PathLocks {
 
 const TMP_PREFIX = '.imgeval-tmp-';
 const TRASH_PREFIX = '.imgeval-trash-';
-const OWN_ENTRY = /^\.imgeval-(?:tmp|trash)-(\d+)_(\d+)-/;
+const OWN_ENTRY = /^\.imgeval-(?:tmp|trash|lock)-(\d+)_(\d+)-/;
 
 let tmpCounter = 0;
 /** Store handles opened by this process (each has its own temp-roots file). */

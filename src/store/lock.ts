@@ -1,12 +1,15 @@
 // store/lock: inter-process locks for a single machine, from lock files (Node has no flock).
-// A lock is a file created atomically (written under a private name, then hard-linked to the
-// lock name, which fails when it exists) holding the owner's pid and process start time. A lock
+// A lock is a file created atomically (written under a short private name in the same directory,
+// `.imgeval-lock-<pid>_<start>-<n>`, then hard-linked to the lock name, which fails when it
+// exists) holding the owner's pid and process start time. The private name never grows with the
+// lock's name, so `<store path>.lock` works for names up to Nix's 211-character limit. A lock
 // whose owner is dead (or whose pid was reused by another process) is stale and is broken,
 // under a short-lived "breaker" lock so two waiters never both break it. Waiting polls with
 // backoff, synchronously (Atomics.wait) or asynchronously (timers). Also: liveness of a pid, used
 // for temp dirs and temp roots. Never knows what the lock protects.
 
 import { closeSync, linkSync, openSync, readFileSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ImgError } from '../base/error.js';
 
 /** Identity of this process as written into lock files: `<pid> <start time>`. */
@@ -59,9 +62,14 @@ function readOwner(lockPath: string): string | undefined {
 
 let counter = 0;
 
+/** Prefix of the private files createLockFile writes before linking them to the lock name. */
+const TEMP_PREFIX = '.imgeval-lock-';
+const TEMP_NAME = /^\.imgeval-lock-(\d+)_(\d+)-\d+$/;
+
 /** One attempt to create the lock file holding SELF_ID. True when created. */
 function createLockFile(lockPath: string): boolean {
-  const tmp = `${lockPath}.${process.pid}.${counter++}.new`;
+  // Short and unique per process (pid and start time) and attempt; in the lock's directory.
+  const tmp = `${dirname(lockPath)}/${TEMP_PREFIX}${SELF_ID.replace(' ', '_')}-${counter++}`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     writeSync(fd, SELF_ID);
@@ -208,9 +216,9 @@ export function removeStaleLocks(dir: string): number {
         breakStale(p, owner);
         n++;
       }
-    } else if (/\.lock(\.break)?\.(\d+)\.\d+\.new$/.test(name)) {
-      const pid = /\.(\d+)\.\d+\.new$/.exec(name)![1]!;
-      if (!ownerAlive(`${pid} 0`)) {
+    } else {
+      const m = TEMP_NAME.exec(name);
+      if (m && !ownerAlive(`${m[1]} ${m[2]}`)) {
         try {
           unlinkSync(p);
           n++;

@@ -29,12 +29,8 @@ interface PathInfo {
 let pass = 0;
 let total = 0;
 
-/**
- * Cases that do not pass yet, with the reason; each must still fail (so a fix shows here).
- * long-name: store/lock.ts makes its temporary lock file `<path>.lock.<pid>.<n>.new`, longer than
- * NAME_MAX (255) for a name near the 211-character limit (ENAMETOOLONG); Nix's is `<path>.lock`.
- */
-const NOT_YET: Record<string, string> = { 'long-name': 'temporary lock file name too long (store/lock.ts)' };
+/** Cases that do not pass yet, with the reason; each must still fail (so a fix shows here). */
+const NOT_YET: Record<string, string> = {};
 
 for (const name of listCases()) {
   const dir = join(GOLDEN, name);
