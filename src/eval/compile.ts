@@ -39,6 +39,7 @@ import {
   Thunk,
   force,
   mkString,
+  posFileName,
   showType,
   type Code,
   type Env,
@@ -337,7 +338,7 @@ export class Compiler {
         const { line, col } = e.span.file.position(e.span.start);
         const v = Attrs.of([
             ['column', col],
-            ['file', e.span.file.name],
+            ['file', posFileName(e.span.file)],
             ['line', line],
           ]);
         return () => v;

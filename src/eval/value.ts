@@ -8,7 +8,7 @@
 // Never does IO, never prints.
 
 import { ImgError } from '../base/error.js';
-import type { Span } from '../base/source.js';
+import type { SourceFile, Span } from '../base/source.js';
 
 /** An environment: slot 0 is the parent Env (null for the global scope), then the slots. */
 export type Env = Lazy[] & { 0: Env | null };
@@ -375,4 +375,12 @@ export function showType(v: Value): string {
   if (v instanceof PrimOp) return 'a built-in function';
   if (v instanceof PrimOpApp) return 'a partially applied built-in function';
   return 'a thunk';
+}
+
+/**
+ * The `file` of a position as Nix 2.8 reports it (`__curPos`, `unsafeGetAttrPos`): the path of a
+ * file, but for an expression given as a string (`-E`) the expression text itself.
+ */
+export function posFileName(f: SourceFile): string {
+  return f.name === '(string)' ? f.text : f.name;
 }

@@ -6,7 +6,7 @@ import { ImgError } from '../../base/error.js';
 import { ContextBuilder, coerceToString, forceAttrs, forceList, forceString, forceStringNoCtx } from '../ops.js';
 import { forceDeep, printValue } from '../print.js';
 import type { EvalState, SearchPathEntry } from '../state.js';
-import { Attrs, NixPath, NixString, force, type BuiltinDef, type Lazy } from '../value.js';
+import { Attrs, NixPath, NixString, force, posFileName, type BuiltinDef, type Lazy } from '../value.js';
 
 export const CONTROL_BUILTINS: BuiltinDef[] = [
   {
@@ -108,7 +108,7 @@ export const CONTROL_BUILTINS: BuiltinDef[] = [
       const { line, col } = p.file.position(p.start);
       return Attrs.of([
           ['column', col],
-          ['file', p.file.name],
+          ['file', posFileName(p.file)],
           ['line', line],
         ]);
     },

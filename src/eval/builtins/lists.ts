@@ -145,7 +145,7 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     doc: 'head list: the first element of list (an error if it is empty).',
     impl: (_st, span, l) => {
       const list = forceList(l, span);
-      if (list.length === 0) throw new ImgError('E_EVAL', `'builtins.head' called on an empty list`, span);
+      if (list.length === 0) throw new ImgError('E_EVAL', 'list index 0 is out of bounds', span);
       return force(list[0]!);
     },
   },

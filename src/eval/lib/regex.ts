@@ -113,6 +113,7 @@ export function matchWhole(re: NixRegex, s: string): (string | null)[] | null {
   }
   const m = re.matcher;
   m.reset(s);
+  m.prepare(MODE_EXACT);
   if (!m.run(0, MODE_EXACT, false, false)) return null;
   return m.captures();
 }
@@ -127,6 +128,7 @@ export function splitAll(re: NixRegex, s: string): SplitItem[] {
   const out: SplitItem[] = [];
   const m = re.matcher;
   m.reset(s);
+  m.prepare(MODE_PREFIX);
   let prevAvail = false;
   let found = m.search(0, prevAvail, false, false);
   if (!found) return [s];
@@ -939,6 +941,9 @@ function firstBytes(nfa: Omit<Nfa, 'firstBytes'>): Uint8Array | null {
 const MODE_EXACT = 0;
 const MODE_PREFIX = 1;
 
+/** The largest (subject length + 1) × states table `prepare` builds (bytes). */
+const VIABLE_BUDGET = 1 << 24;
+
 const K_VISIT = 0; // (state, pos)
 const K_RESTORE_FIRST = 1; // (sub, oldFirst)
 const K_RESTORE_END = 2; // (sub, oldSecond, oldMatched)
@@ -960,6 +965,13 @@ class Matcher {
   private readonly repCount: Int32Array;
   private stack: Int32Array = new Int32Array(1024);
   private s = '';
+  /**
+   * `viable[pos * states + st]` is 0 when no path from state `st` at `pos` can reach an
+   * accept (see `prepare`); null when not computed (subject too long for the budget).
+   */
+  private viable: Uint8Array | null = null;
+  /** Epsilon predecessors of each state, for `prepare` (built on first use). */
+  private preds: number[][] | null = null;
 
   constructor(private readonly nfa: Nfa) {
     this.subs = nfa.subCount;
@@ -977,6 +989,63 @@ class Matcher {
   reset(s: string): void {
     this.s = s;
     this.bestMatched.fill(0);
+    this.viable = null;
+  }
+
+  /**
+   * Computes, backwards over the subject, which (state, position) pairs can still reach an
+   * accept in `mode`, ignoring the repeat-count limits and treating `^` as always passable:
+   * an over-approximation of the paths the depth-first search can take. Exploring only
+   * viable pairs therefore finds the same solutions in the same order; it just skips dead
+   * ends, which turns Nix's exponential failures (`(a|a)*b` on `aaaa…c`) into linear ones.
+   */
+  prepare(mode: number): void {
+    const { op, next, alt, tables } = this.nfa;
+    const m = op.length;
+    const s = this.s;
+    const n = s.length;
+    if ((n + 1) * m > VIABLE_BUDGET) return;
+    let preds = this.preds;
+    if (!preds) {
+      preds = Array.from({ length: m }, () => []);
+      for (let st = 0; st < m; st++) {
+        const o = op[st];
+        if (o === OP_MATCH || o === OP_ACCEPT) continue;
+        if (next[st]! >= 0) preds[next[st]!]!.push(st);
+        if ((o === OP_ALT || o === OP_REPEAT) && alt[st]! >= 0) preds[alt[st]!]!.push(st);
+      }
+      this.preds = preds;
+    }
+    const viable = new Uint8Array((n + 1) * m);
+    const work: number[] = [];
+    for (let p = n; p >= 0; p--) {
+      const base = p * m;
+      for (let st = 0; st < m; st++) {
+        const o = op[st];
+        let seed = false;
+        if (o === OP_ACCEPT) seed = mode === MODE_PREFIX || p === n;
+        else if (o === OP_MATCH) seed = p < n && tables[this.nfa.arg[st]!]![s.charCodeAt(p)] === 1 && viable[base + m + next[st]!] === 1;
+        if (seed) {
+          viable[base + st] = 1;
+          work.push(st);
+        }
+      }
+      while (work.length > 0) {
+        const t = work.pop()!;
+        for (const u of preds[t]!) {
+          if (viable[base + u]) continue;
+          if (op[u] === OP_LINE_END && p !== n) continue;
+          viable[base + u] = 1;
+          work.push(u);
+        }
+      }
+    }
+    this.viable = viable;
+  }
+
+  /** Whether a match can start at `begin` at all (false only when surely not). */
+  private canStart(begin: number): boolean {
+    return this.viable === null || this.viable[begin * this.nfa.op.length + this.nfa.start] === 1;
   }
 
   /** The capture groups 1.. of the last successful run. */
@@ -990,7 +1059,7 @@ class Matcher {
   /** regex_search from `begin` (std::__detail::_Executor::_M_search). */
   search(begin: number, prevAvail: boolean, notNull: boolean, continuous: boolean): boolean {
     this.bestMatched.fill(0);
-    if (this.run(begin, MODE_PREFIX, prevAvail, notNull)) return true;
+    if (this.canStart(begin) && this.run(begin, MODE_PREFIX, prevAvail, notNull)) return true;
     if (continuous) return false;
     const fb = this.nfa.firstBytes;
     const s = this.s;
@@ -998,6 +1067,7 @@ class Matcher {
     while (begin !== n) {
       begin++;
       if (fb && (begin === n || !fb[s.charCodeAt(begin)])) continue;
+      if (!this.canStart(begin)) continue;
       if (this.run(begin, MODE_PREFIX, true, notNull)) return true;
     }
     return false;
@@ -1018,6 +1088,8 @@ class Matcher {
     const { op, next, alt, arg, tables } = this.nfa;
     const s = this.s;
     const end = s.length;
+    const viable = this.viable;
+    const states = op.length;
     const curFirst = this.curFirst;
     const curSecond = this.curSecond;
     const curMatched = this.curMatched;
@@ -1043,6 +1115,8 @@ class Matcher {
         if (sp + 12 > stack.length) stack = this.grow();
         const st = a;
         const pos = b;
+        // a dead end: nothing from here can reach an accept (see `prepare`)
+        if (viable !== null && viable[pos * states + st] === 0) continue;
         switch (op[st]) {
           case OP_MATCH:
             if (pos < end && tables[arg[st]!]![s.charCodeAt(pos)] === 1) {
