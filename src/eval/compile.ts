@@ -463,11 +463,22 @@ export class Compiler {
       const name = steps[0]!.name;
       const nspan = steps[0]!.span;
       const tspan = e.target.span;
+      // a one-entry inline cache: the same site mostly sees sets of the same shape
+      let cShape: Shape | undefined;
+      let cIdx = -1;
       return (env) => {
         const a = target(env);
         if (!(a instanceof Attrs)) throw typeError(a, 'a set', tspan);
-        const x = a.get(name);
-        if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, nspan);
+        const sh = a.shape;
+        let i: number;
+        if (sh === cShape) i = cIdx;
+        else {
+          i = sh.indexOf(name);
+          cShape = sh;
+          cIdx = i;
+        }
+        if (i < 0) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, nspan);
+        const x = a.vals[i]!;
         if (x instanceof Thunk) {
           if (x.c === null) return x.e;
           try {
