@@ -1,6 +1,7 @@
-// syntax/parse: the front end's one entry point. Lexes (tokens.ts), parses (parser.ts, the one
-// CstParser instance) and lowers with static name resolution (lower.ts), returning the core AST
-// or every error found. The lexer and parser are built once, on first use.
+// syntax/parse: the front end's one entry point. Lexes (tokens.ts), parses (fast-parser.ts; an
+// input it rejects goes to parser.ts, the one CstParser instance, whose messages are reported)
+// and lowers with static name resolution (lower.ts), returning the core AST or every error
+// found. The lexer and parser are built once, on first use.
 // Never throws for user errors (an internal bug is a plain Error); never evaluates.
 
 import type { IRecognitionException } from 'chevrotain';
@@ -9,6 +10,7 @@ import { ImgError } from '../base/error.js';
 import type { SourceFile, Span } from '../base/source.js';
 import type { Expr } from './ast.js';
 import { Lowerer } from './lower.js';
+import { readCst } from './fast-parser.js';
 import { getParser, resetParser } from './parser.js';
 import { tokenize } from './tokens.js';
 
@@ -38,12 +40,18 @@ export function parse(file: SourceFile, opts: ParseOptions): ParseResult {
       errors: lexed.errors.map((e) => new ImgError('E_LEX', e.message, spanAt(file, e.offset, e.offset + e.length))),
     };
   }
-  const parser = getParser();
+  let parser: ReturnType<typeof getParser> | undefined;
   try {
-    parser.input = lexed.tokens;
-    const cst = parser.start();
-    if (parser.errors.length > 0) {
-      return { ok: false, errors: parser.errors.map((e) => syntaxError(file, e)) };
+    // The hand-written reader builds the CST of a well-formed input; only an input it rejects
+    // goes through Chevrotain's CstParser, the grammar's reference, for its error messages.
+    let cst = readCst(lexed.tokens);
+    if (!cst) {
+      parser = getParser();
+      parser.input = lexed.tokens;
+      cst = parser.start();
+      if (parser.errors.length > 0) {
+        return { ok: false, errors: parser.errors.map((e) => syntaxError(file, e)) };
+      }
     }
     const lowerer = new Lowerer(file, { scopes: opts.scopes, home: opts.home ?? homeDir() });
     const expr = lowerer.lowerStart(cst);
