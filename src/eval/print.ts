@@ -7,7 +7,7 @@ import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
 import { quoteJSONString } from './lib/json.js';
 import { xmlAttrs } from './lib/xml.js';
-import { ContextBuilder, callValue, coerceToString, formatFloatG, isDerivation, type CoerceState } from './ops.js';
+import { ContextBuilder, TRACE_CAP, callValue, coerceToString, formatFloatG, isDerivation, type CoerceState } from './ops.js';
 import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, force, showType, type Lazy, type Value } from './value.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
@@ -84,7 +84,16 @@ export function printValue(x: Lazy, opts: PrintOptions = {}): string {
       const names = v.names();
       for (let i = 0; i < names.length; i++) {
         out += printAttrName(names[i]!) + ' = ';
-        go(v.vals[i]!, false);
+        const slot2 = v.vals[i]!;
+        if (slot2 instanceof Thunk && !slot2.forced) {
+          try {
+            slot2.force();
+          } catch (e) {
+            if (e instanceof ImgError && e.trace.length < TRACE_CAP) e.addTrace(`while evaluating the attribute '${names[i]}'`, v.posOf(names[i]!));
+            throw e;
+          }
+        }
+        go(slot2, false);
         out += '; ';
       }
       out += '}';

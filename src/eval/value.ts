@@ -113,6 +113,8 @@ export interface PosUpdate {
   readonly rShape: Shape;
 }
 
+const MAP_VIEWS = new WeakMap<Attrs, Map<string, Lazy>>();
+
 /** An attribute set: a shape (sorted names) and the values in the same order. */
 export class Attrs {
   readonly shape: Shape;
@@ -132,11 +134,18 @@ export class Attrs {
     }
     this.pos = pos;
   }
-  /** A read-only Map view (for convenience outside hot paths; built on each use). */
+  /**
+   * A read-only Map view, for convenience outside the evaluator's hot paths (built once per set
+   * and cached). Prefer `get`, `has`, `names()` and `vals`.
+   */
   get m(): ReadonlyMap<string, Lazy> {
-    const m = new Map<string, Lazy>();
-    const k = this.shape.keys;
-    for (let i = 0; i < k.length; i++) m.set(k[i]!, this.vals[i]!);
+    let m = MAP_VIEWS.get(this);
+    if (m === undefined) {
+      m = new Map<string, Lazy>();
+      const k = this.shape.keys;
+      for (let i = 0; i < k.length; i++) m.set(k[i]!, this.vals[i]!);
+      MAP_VIEWS.set(this, m);
+    }
     return m;
   }
   static fromMap(m: ReadonlyMap<string, Lazy>, pos?: PosSource): Attrs {

@@ -43,7 +43,10 @@ export class NixRegex {
     readonly search: RegExp | null,
   ) {
     this.matcher = new Matcher(nfa);
+    this.sticky = search ? new RegExp(search.source, 'y') : null;
   }
+  /** @internal `search` anchored at lastIndex, tried only where a match can start. */
+  readonly sticky: RegExp | null;
   /** Number of capture groups (the length of every capture list). */
   get groupCount(): number {
     return this.nfa.subCount - 1;
@@ -107,11 +110,18 @@ function jsCaptures(m: RegExpExecArray): (string | null)[] {
  * that did not take part), or null when `s` does not match.
  */
 export function matchWhole(re: NixRegex, s: string): (string | null)[] | null {
-  if (re.exact) {
-    const m = re.exact.exec(s);
-    return m ? jsCaptures(m) : null;
-  }
   const m = re.matcher;
+  if (re.exact) {
+    // With several quantifiers a backtracking RegExp can take polynomial or exponential time
+    // to fail; the linear viability pass answers those failures first.
+    if (re.nfa.quantifiers > 1) {
+      m.reset(s);
+      m.prepare(MODE_EXACT);
+      if (!m.canStart(0)) return null;
+    }
+    const r = re.exact.exec(s);
+    return r ? jsCaptures(r) : null;
+  }
   m.reset(s);
   m.prepare(MODE_EXACT);
   if (!m.run(0, MODE_EXACT, false, false)) return null;
@@ -124,7 +134,7 @@ export function matchWhole(re: NixRegex, s: string): (string | null)[] | null {
  * empty match it first tries a non-empty match at the same place, then moves one byte on).
  */
 export function splitAll(re: NixRegex, s: string): SplitItem[] {
-  if (re.search) return splitFast(re.search, s);
+  if (re.search) return re.nfa.quantifiers > 1 ? splitSticky(re, s) : splitFast(re.search, s);
   const out: SplitItem[] = [];
   const m = re.matcher;
   m.reset(s);
@@ -152,6 +162,35 @@ export function splitAll(re: NixRegex, s: string): SplitItem[] {
       found = m.search(start, prevAvail, false, false);
     }
     if (!found) break;
+  }
+  out.push(s.slice(prefixStart));
+  return out;
+}
+
+/**
+ * `split` with a sticky JS RegExp tried only at the positions where the viability pass says a
+ * match can start (so failing positions cost nothing), for patterns with several quantifiers.
+ */
+function splitSticky(re: NixRegex, s: string): SplitItem[] {
+  const m = re.matcher;
+  m.reset(s);
+  m.prepare(MODE_PREFIX);
+  const y = re.sticky!;
+  const out: SplitItem[] = [];
+  let prefixStart = 0;
+  for (let p = 0; p < s.length; ) {
+    if (!m.canStart(p)) {
+      p++;
+      continue;
+    }
+    y.lastIndex = p;
+    const r = y.exec(s);
+    if (!r) {
+      p++;
+      continue;
+    }
+    out.push(s.slice(prefixStart, p), jsCaptures(r));
+    prefixStart = p = y.lastIndex;
   }
   out.push(s.slice(prefixStart));
   return out;
@@ -194,6 +233,8 @@ export interface Nfa {
   readonly tables: Uint8Array[];
   readonly start: number;
   readonly subCount: number;
+  /** How many quantifiers the pattern applies (a cost hint for the JS fast paths). */
+  readonly quantifiers: number;
   /** Bytes that can begin a match, or null when a match may be empty or begin anywhere. */
   readonly firstBytes: Uint8Array | null;
 }
@@ -589,6 +630,7 @@ function braceCount(digits: string): number {
 function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
   const sc = new Scanner(pattern);
   const b = new Builder();
+  let quantifiers = 0;
   const stack: Seq[] = [];
   let value = '';
 
@@ -757,6 +799,7 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
       if (minRep < 0 || minRep > 1000 || n > 1000) e.frag.safe = false;
       stack.push(e);
     } else return false;
+    quantifiers++;
     return true;
   };
 
@@ -857,6 +900,7 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
     tables: b.tables,
     start: r.start,
     subCount: b.subCount,
+    quantifiers,
     firstBytes: null as Uint8Array | null,
   };
   if (n !== nfa.op.length) throw new Error('internal error: regex state count');
@@ -1044,7 +1088,7 @@ class Matcher {
   }
 
   /** Whether a match can start at `begin` at all (false only when surely not). */
-  private canStart(begin: number): boolean {
+  canStart(begin: number): boolean {
     return this.viable === null || this.viable[begin * this.nfa.op.length + this.nfa.start] === 1;
   }
 
