@@ -6,21 +6,52 @@
 /** Length of the hash part of a store path (`/nix/store/<32 chars>-name`). */
 export const HASH_PART_LENGTH = 32;
 
-const IS_BASE32 = new Uint8Array(256);
-for (const c of '0123456789abcdfghijklmnpqrsvwxyz') IS_BASE32[c.charCodeAt(0)] = 1;
-
 /** The hash part of a logical store path (`/nix/store/<hash>-<name>` → `<hash>`). */
 export function hashPartOf(storePath: string): string {
   const base = storePath.slice(storePath.lastIndexOf('/') + 1);
   return base.slice(0, HASH_PART_LENGTH);
 }
 
+/** The 5-bit value of each base32 byte; NOT_BASE32 for every other byte. */
+const NOT_BASE32 = 255;
+const VALUE = new Uint8Array(256).fill(NOT_BASE32);
+{
+  let v = 0;
+  for (const c of '0123456789abcdfghijklmnpqrsvwxyz') VALUE[c.charCodeAt(0)] = v++;
+}
+/** Block length of the skip table (Wu-Manber): 4 base32 bytes = a 20-bit key. */
+const BLOCK = 4;
+const KEY_BITS = 5 * BLOCK;
+/** The shift for a block that occurs in no pending hash part. */
+const MAX_SHIFT = HASH_PART_LENGTH - BLOCK + 1;
+/** Failed exact lookups (hash parts already found, filter collisions) before the tables are rebuilt. */
+const REBUILD_AFTER = 4096;
+
+/**
+ * Scanning is linear (bounded work per byte) and allocation-free per byte. As Nix's RefScanSink it looks at the
+ * end of a 32-byte window first and jumps past any byte that is not base32; inside base32 runs
+ * it is a Wu-Manber multi-pattern search: the last 4 bytes of the window index a table of how
+ * far the window can move without skipping over an occurrence of any pending hash part (29 for
+ * a block no hash part contains, so long runs of base32 — all-'x', hash-dense text — are crossed
+ * 29 bytes per step). Only where the shift is 0 is the window's first block checked against a
+ * bit set of the hash parts' first blocks, and only then is it read as a string and looked up.
+ * (The slow case: a long run that, at every position, ends with the last 4 bytes of a candidate,
+ * e.g. all-'x' with a candidate ending in 'xxxx'; then every window is checked, ~10× slower.)
+ */
 export class ReferenceScanner {
   /** Hash parts still to be found → their store paths. */
   private readonly pending = new Map<string, string[]>();
   private readonly found = new Set<string>();
   /** The last (up to) 31 bytes seen, to catch a hash part split across chunks. */
   private tail = new Uint8Array(0);
+  /** Wu-Manber shift by the key of a window's last block. */
+  private readonly shift = new Uint8Array(1 << KEY_BITS);
+  /** Bit set of the keys of the pending hash parts' first blocks. */
+  private readonly first = new Uint32Array(1 << (KEY_BITS - 5));
+  private misses = 0;
+  private foundSinceBuild = false;
+  /** Windows read as strings and looked up exactly so far (a measure of work, for tests). */
+  lookups = 0;
 
   constructor(candidates: Iterable<string>) {
     for (const p of candidates) {
@@ -30,6 +61,32 @@ export class ReferenceScanner {
         if (!l.includes(p)) l.push(p);
       } else this.pending.set(h, [p]);
     }
+    this.buildTables();
+  }
+
+  private buildTables(): void {
+    this.shift.fill(MAX_SHIFT);
+    this.first.fill(0);
+    this.misses = 0;
+    this.foundSinceBuild = false;
+    const v = new Uint8Array(HASH_PART_LENGTH);
+    for (const h of this.pending.keys()) {
+      // A hash part that is not 32 base32 bytes can never match a window: leave it out.
+      if (h.length !== HASH_PART_LENGTH) continue;
+      let ok = true;
+      for (let k = 0; k < HASH_PART_LENGTH; k++) {
+        const ch = h.charCodeAt(k);
+        if (ch > 0xff || (v[k] = VALUE[ch]!) === NOT_BASE32) ok = false;
+      }
+      if (!ok) continue;
+      for (let end = BLOCK - 1; end < HASH_PART_LENGTH; end++) {
+        const key = (v[end - 3]! << 15) | (v[end - 2]! << 10) | (v[end - 1]! << 5) | v[end]!;
+        const d = HASH_PART_LENGTH - 1 - end;
+        if (d < this.shift[key]!) this.shift[key] = d;
+      }
+      const k0 = (v[0]! << 15) | (v[1]! << 10) | (v[2]! << 5) | v[3]!;
+      this.first[k0 >>> 5]! |= 1 << (k0 & 31);
+    }
   }
 
   /** Feeds the next chunk of the stream. */
@@ -37,7 +94,8 @@ export class ReferenceScanner {
     if (this.pending.size === 0 || chunk.length === 0) return;
     const L = HASH_PART_LENGTH;
     if (this.tail.length > 0) {
-      // Across the boundary: the old tail followed by the start of this chunk.
+      // Across the boundary: the old tail followed by the start of this chunk (at most 62
+      // bytes, so only windows that straddle the boundary fit).
       const head = chunk.subarray(0, Math.min(L - 1, chunk.length));
       const joint = new Uint8Array(this.tail.length + head.length);
       joint.set(this.tail, 0);
@@ -60,23 +118,69 @@ export class ReferenceScanner {
   private search(s: Uint8Array): void {
     const L = HASH_PART_LENGTH;
     const n = s.length;
+    const value = VALUE;
+    const shift = this.shift;
+    const first = this.first;
     let i = 0;
     while (i + L <= n) {
-      let j = L - 1;
-      while (j >= 0 && IS_BASE32[s[i + j]!]) j--;
-      if (j >= 0) {
-        i += j + 1;
+      const e = i + L - 1;
+      // The window's last block; a non-base32 byte at k means no window starts before k + 1.
+      const a = value[s[e]!]!;
+      if (a === NOT_BASE32) {
+        i = e + 1;
         continue;
       }
-      const h = Buffer.from(s.buffer, s.byteOffset + i, L).toString('latin1');
-      const paths = this.pending.get(h);
-      if (paths) {
-        this.pending.delete(h);
-        for (const p of paths) this.found.add(p);
-        if (this.pending.size === 0) return;
+      const b = value[s[e - 1]!]!;
+      if (b === NOT_BASE32) {
+        i = e;
+        continue;
+      }
+      const c = value[s[e - 2]!]!;
+      if (c === NOT_BASE32) {
+        i = e - 1;
+        continue;
+      }
+      const d = value[s[e - 3]!]!;
+      if (d === NOT_BASE32) {
+        i = e - 2;
+        continue;
+      }
+      const sh = shift[(d << 15) | (c << 10) | (b << 5) | a]!;
+      if (sh !== 0) {
+        i += sh;
+        continue;
+      }
+      // The last block ends some hash part: check the first block, then the whole window.
+      const p0 = value[s[i]!]!;
+      const p1 = value[s[i + 1]!]!;
+      const p2 = value[s[i + 2]!]!;
+      const p3 = value[s[i + 3]!]!;
+      if ((p0 | p1 | p2 | p3) < 32) {
+        const k0 = (p0 << 15) | (p1 << 10) | (p2 << 5) | p3;
+        if ((first[k0 >>> 5]! >>> (k0 & 31)) & 1 && this.check(s, i)) return;
       }
       i++;
     }
+  }
+
+  /** Exact lookup of the window at `i`. True when nothing is left to find. */
+  private check(s: Uint8Array, i: number): boolean {
+    this.lookups++;
+    const h = Buffer.from(s.buffer, s.byteOffset + i, HASH_PART_LENGTH).toString('latin1');
+    const paths = this.pending.get(h);
+    if (!paths) {
+      // Windows that keep passing the filters for nothing (a hash part found already, repeated
+      // many times): drop what was found from the tables.
+      if (++this.misses >= REBUILD_AFTER) {
+        if (this.foundSinceBuild) this.buildTables();
+        else this.misses = 0;
+      }
+      return false;
+    }
+    this.foundSinceBuild = true;
+    this.pending.delete(h);
+    for (const p of paths) this.found.add(p);
+    return this.pending.size === 0;
   }
 
   /** The candidates found so far, sorted. */

@@ -80,4 +80,62 @@ test('random streams, random chunkings: same answer as a whole-buffer search', (
   );
 });
 
+const B32 = '0123456789abcdfghijklmnpqrsvwxyz';
+
+test('long base32 runs: found at any offset and chunking; no exact lookups on a run of x', () => {
+  // Candidates over a 3-letter alphabet share many 4-byte blocks with each other and the text.
+  const small = ['x', 'y', '0'];
+  const mk = (seed: number): string => Array.from({ length: 32 }, (_, k) => small[(seed * 7 + k * k * 3 + (seed >> k % 5)) % 3]!).join('');
+  const hashes = Array.from({ length: 40 }, (_, k) => mk(k + 1));
+  const cands = hashes.map((h, k) => `/nix/store/${h}-c${k}`);
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(...hashes), fc.string({ unit: fc.constantFrom(...small, 'z', '-'), maxLength: 300 })), { maxLength: 10 }),
+      fc.array(fc.nat(4000), { maxLength: 5 }),
+      (parts, cuts) => {
+        const data = Buffer.from(parts.join(''), 'latin1');
+        const expected = cands.filter((p) => data.includes(hashPartOf(p))).sort();
+        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((x, y) => x - y);
+        const chunks: Uint8Array[] = [];
+        let prev = 0;
+        for (const p of points) {
+          chunks.push(data.subarray(prev, p));
+          prev = p;
+        }
+        chunks.push(data.subarray(prev));
+        assert.equal(scanChunks(chunks, cands), expected);
+      },
+    ),
+    { numRuns: 300, seed: 7 },
+  );
+  // A 4 MiB run of one base32 character (as in binaries and layer tars) with 300 candidates:
+  // crossed in steps, never a window read as a string.
+  const many = Array.from({ length: 300 }, (_, k) => makeTextPath(`cand-${k}`, `candidate ${k}`));
+  const s = new ReferenceScanner(many);
+  const run = Buffer.alloc(4 << 20, 'x');
+  for (let off = 0; off < run.length; off += 65536) s.update(run.subarray(off, off + 65536));
+  assert.equal(s.result(), []);
+  assert.is(s.lookups, 0);
+});
+
+test('a candidate ending in the run, one that begins it, and one found many times before another', () => {
+  const ends = `/nix/store/0${'x'.repeat(31)}-ends`;
+  const begins = `/nix/store/${'x'.repeat(31)}0-begins`;
+  const all = `/nix/store/${'x'.repeat(32)}-all`;
+  const run = Buffer.alloc(100_000, 'x');
+  assert.equal(scanForReferences(run, [ends, begins]), []);
+  assert.equal(scanForReferences(Buffer.concat([run, Buffer.from('0'), run]), [ends, begins, all]), [all, begins, ends].sort());
+  // The first found hash part repeated 10 000 times (the tables drop it), then a second one.
+  const h = hashPartOf(A);
+  const text = Buffer.from(`${h}-`.repeat(10_000) + `${B}`, 'latin1');
+  const s = new ReferenceScanner([A, B, C]);
+  for (let off = 0; off < text.length; off += 1000) s.update(text.subarray(off, off + 1000));
+  assert.equal(s.result(), [A, B].sort());
+  assert.ok(s.lookups < 5000, `lookups ${s.lookups}`);
+  // Random base32 text of 1 MiB with the candidates planted at random offsets.
+  const rnd = Buffer.from(Array.from({ length: 1 << 20 }, (_, k) => B32.charCodeAt((k * 2654435761) >>> 27)));
+  for (const [p, at] of [[A, 17], [C, 500_001]] as const) rnd.write(hashPartOf(p), at, 'latin1');
+  assert.equal(scanForReferences(rnd, [A, B, C, SELF]), [A, C].sort());
+});
+
 test.run();
