@@ -7,7 +7,8 @@
 // hostile archive) each giving one clear error with nothing registered.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { HTPASSWD_PASSWORD, HTPASSWD_USER, freePort, startRegistry, type TestReg
 import { buildImg, imageCheck, tarCat, tempStore, type Built } from '../image-build/helpers.js';
 
 const test = suite('registry: push, pullImage, prefetch-image');
+const execFileAsync = promisify(execFile);
 const ok = needTool('registry tests', 'docker-registry', 'skopeo');
 const store = tempStore('imgeval-registry-');
 const scratch = mkdtempSync(join(tmpdir(), 'imgeval-registry-fx-'));
@@ -201,6 +203,30 @@ test('a registry needing credentials: push without them fails, with --creds work
     else process.env.REGISTRY_AUTH_FILE = saved;
     await auth.stop();
     s.cleanup();
+  }
+});
+
+test('a token-auth registry (Bearer): push gets a pull,push token with --creds; anonymous push is refused', async () => {
+  if (!ok || !needTool('token auth', 'openssl')) return;
+  const tok = await startRegistry({ auth: 'token' });
+  const saved = process.env.REGISTRY_AUTH_FILE;
+  try {
+    process.env.REGISTRY_AUTH_FILE = join(scratch, 'no-such-auth.json');
+    const no = await cli(['push', busybox.physical, `docker://${tok.host}/tokdemo/busybox:v1`, '--tls-verify=false']);
+    assert.is(no.rc, 1);
+    assert.match(no.err, /needs credentials for 'tokdemo\/busybox'/);
+    const yes = await cli(['push', busybox.physical, `docker://${tok.host}/tokdemo/busybox:v1`, '--tls-verify=false', '--creds', `${HTPASSWD_USER}:${HTPASSWD_PASSWORD}`]);
+    assert.is(yes.rc, 0, yes.err);
+    assert.is(yes.out.trim(), pushed, 'same manifest digest as on the open registry');
+    assert.ok(tok.tokenRequests!.some((q) => q.includes('scope=repository%3Atokdemo%2Fbusybox%3Apull%2Cpush') && q.includes('account=alice')), tok.tokenRequests!.join('\n'));
+    // skopeo pulls it back with the same credentials
+    // (async: the token server runs in this process)
+    const { stdout: raw } = await execFileAsync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${HTPASSWD_USER}:${HTPASSWD_PASSWORD}`, `docker://${tok.host}/tokdemo/busybox@${pushed}`], { encoding: 'buffer', timeout: 60000 });
+    assert.is(`sha256:${createHash('sha256').update(raw).digest('hex')}`, pushed);
+  } finally {
+    if (saved === undefined) delete process.env.REGISTRY_AUTH_FILE;
+    else process.env.REGISTRY_AUTH_FILE = saved;
+    await tok.stop();
   }
 });
 
