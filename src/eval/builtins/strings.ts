@@ -77,28 +77,30 @@ export const STRING_BUILTINS: BuiltinDef[] = [
       const ctx = new ContextBuilder();
       const s = typeof sv === 'string' ? sv : (ctx.add(sv.ctx), sv.s);
       const to = toV.map((x) => (typeof x === 'string' ? x : x.s));
+      // Unmatched text is appended in slices (not byte by byte).
       let res = '';
-      for (let p = 0; p <= s.length; ) {
+      let last = 0;
+      const len = s.length;
+      for (let p = 0; p <= len; ) {
         let found = false;
         for (let i = 0; i < from.length; i++) {
           const f = from[i]!;
           if (s.startsWith(f, p)) {
             found = true;
-            res += to[i]!;
+            res += s.slice(last, p) + to[i]!;
             const tv = toV[i]!;
             if (typeof tv !== 'string') ctx.add(tv.ctx);
             if (f.length === 0) {
-              if (p < s.length) res += s[p];
+              if (p < len) res += s[p];
               p++;
             } else p += f.length;
+            last = p;
             break;
           }
         }
-        if (!found) {
-          if (p < s.length) res += s[p];
-          p++;
-        }
+        if (!found) p++;
       }
+      if (last < len) res += s.slice(last);
       return mkString(res, ctx.set);
     },
   },
