@@ -90,6 +90,8 @@ export function finishOutput(temp: string, storePath: string, opts: FinishOption
       throw new ImgError('E_HASH_MISMATCH', `hash mismatch in fixed-output derivation '${opts.drvPath}'`, undefined, [
         { message: `specified: ${showHash(fixed.algo, fixed.hash, fixed.userHash)}` },
         { message: `got:       ${showHash(fixed.algo, got, fixed.userHash)}` },
+        // what to write instead (added for pullImage, issue 6): the got hash in the user's own form
+        { message: `to accept this content, write "${showHash(fixed.algo, got, fixed.userHash).replace(/ \(.*\)$/, '')}" in place of "${fixed.userHash ?? printHash(fixed.algo, fixed.hash, 'sri')}"` },
       ]);
     }
     if (references.length > 0) {

@@ -155,6 +155,7 @@ test('a wrong sha256, a wrong digest, an unreachable registry: one clear error e
     const wrong = 'sha256-' + Buffer.alloc(32, 7).toString('base64');
     const t1 = await buildFails(s.root, pullExpr({ host: reg.host, digest: pushed, hash: wrong, tag: 'e1' }), 'E_HASH_MISMATCH', /specified: sha256-Bwc[\s\S]*got:\s+sha256-/);
     assert.ok(t1.includes('hash mismatch'), t1);
+    assert.match(t1, new RegExp(`to accept this content, write "sha256-[A-Za-z0-9+/=]+" in place of "${wrong.replace(/[+/]/g, '\\$&')}"`));
     assert.equal(storeEntries(s.root, 'docker-image-pulled-busybox-e1'), []);
     const noDigest = 'sha256:' + '1'.repeat(64);
     await buildFails(s.root, pullExpr({ host: reg.host, digest: noDigest, hash: wrong, tag: 'e2' }), 'E_PULL', /the registry has no such image[\s\S]*check imageName and imageDigest/);
