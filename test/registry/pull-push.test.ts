@@ -167,6 +167,12 @@ test('a wrong sha256, a wrong digest, an unreachable registry: one clear error e
     const r = await cli(['push', busybox.physical, `docker://127.0.0.1:${port}/demo/busybox:v1`, '--tls-verify=false']);
     assert.is(r.rc, 1);
     assert.match(r.err, /cannot reach the registry '127\.0\.0\.1:\d+'/);
+    // a plain-HTTP registry with TLS verification on: says which flag/argument to use
+    const tls = await cli(['push', busybox.physical, `docker://${reg.host}/demo/busybox:v1`]);
+    assert.is(tls.rc, 1);
+    assert.match(tls.err, /cannot reach the registry[\s\S]*--tls-verify=false/);
+    await buildFails(s.root, pullExpr({ host: reg.host, digest: pushed, hash: wrong, tag: 'e4' }).replace('tlsVerify = false;', ''), 'E_PULL', /server gave HTTP response to HTTPS client[\s\S]*set tlsVerify = false/);
+    assert.equal(storeEntries(s.root, 'docker-image-pulled-busybox-e4'), []);
   } finally {
     s.cleanup();
   }

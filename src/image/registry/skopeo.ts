@@ -20,7 +20,7 @@ export interface PullSpec {
 const INSTALL = 'install it with `apt-get install skopeo` (Debian/Ubuntu), `dnf install skopeo` or `brew install skopeo`';
 
 function explain(stderr: string, what: string, spec: { imageName: string; tlsVerify: boolean }): ImgError {
-  const lines = stderr.split('\n').map((l) => l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1').trim()).filter(Boolean);
+  const lines = stderr.split('\n').map((l) => l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, (_m, msg: string) => msg.replace(/\\(.)/g, '$1')).trim()).filter(Boolean);
   const last = lines[lines.length - 1] ?? 'no output';
   const host = spec.imageName.split('/')[0]!;
   if (/manifest unknown|MANIFEST_UNKNOWN|not found|NAME_UNKNOWN/i.test(stderr) && !/no such host/i.test(stderr)) {
