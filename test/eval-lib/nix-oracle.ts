@@ -29,7 +29,7 @@ export interface NixRun {
 let counter = 0;
 
 /** Runs `nix-instantiate --eval --strict [--json] [args] FILE` on `expr` (a latin1 string). */
-export function runNix(expr: string, opts: { json?: boolean; args?: string[] } = {}): NixRun {
+export function runNix(expr: string, opts: { json?: boolean; args?: string[]; timeoutMs?: number } = {}): NixRun {
   const w = workDir();
   const file = join(w, `expr-${counter++}.nix`);
   writeFileSync(file, Buffer.from(expr, 'latin1'));
@@ -46,12 +46,15 @@ export function runNix(expr: string, opts: { json?: boolean; args?: string[] } =
       HOME: join(w, 'home'),
     },
     maxBuffer: 1 << 28,
+    timeout: opts.timeoutMs,
+    killSignal: 'SIGKILL',
   });
   rmSync(file, { force: true });
+  const timedOut = r.signal === 'SIGKILL' && opts.timeoutMs !== undefined;
   return {
     ok: r.status === 0,
     stdout: r.stdout.toString('latin1'),
-    stderr: r.stderr.toString('latin1'),
+    stderr: timedOut ? 'error: nix timed out' : r.stderr.toString('latin1'),
   };
 }
 
@@ -87,14 +90,14 @@ export type Outcome = { value: unknown } | { error: string };
  * strings stay latin1) or the error message. One nix-instantiate call for the whole batch; when
  * the batch fails, it is split in halves until the failing expressions stand alone.
  */
-export function evalJSONBatch(exprs: string[]): Outcome[] {
+export function evalJSONBatch(exprs: string[], timeoutMs?: number): Outcome[] {
   if (exprs.length === 0) return [];
   if (exprs.length > 64) {
     const out: Outcome[] = [];
-    for (let i = 0; i < exprs.length; i += 64) out.push(...evalJSONBatch(exprs.slice(i, i + 64)));
+    for (let i = 0; i < exprs.length; i += 64) out.push(...evalJSONBatch(exprs.slice(i, i + 64), timeoutMs));
     return out;
   }
-  const r = runNix(`[\n${exprs.map((e) => `(${e})`).join('\n')}\n]`, { json: true });
+  const r = runNix(`[\n${exprs.map((e) => `(${e})`).join('\n')}\n]`, { json: true, timeoutMs });
   if (r.ok) {
     const v = JSON.parse(r.stdout) as unknown[];
     if (v.length !== exprs.length) throw new Error('nix returned a list of the wrong length');
@@ -102,7 +105,7 @@ export function evalJSONBatch(exprs: string[]): Outcome[] {
   }
   if (exprs.length === 1) return [{ error: errorMessage(r.stderr) }];
   const mid = exprs.length >> 1;
-  return [...evalJSONBatch(exprs.slice(0, mid)), ...evalJSONBatch(exprs.slice(mid))];
+  return [...evalJSONBatch(exprs.slice(0, mid), timeoutMs), ...evalJSONBatch(exprs.slice(mid), timeoutMs)];
 }
 
 /** As evalJSONBatch, but each value is what `--eval --strict` prints for it (one line each). */

@@ -41,6 +41,12 @@ export class NixRegex {
     readonly exact: RegExp | null,
     /** @internal Likewise for the searches of `split` (a global RegExp), if any. */
     readonly search: RegExp | null,
+    /**
+     * @internal Whether a backtracking RegExp could take more than polynomial-in-practice time
+     * (a quantifier over an alternation or another quantifier, or three unbounded quantifiers):
+     * then the linear viability pass runs first (see `Matcher.prepare`).
+     */
+    readonly risky = true,
   ) {
     this.matcher = new Matcher(nfa);
     this.sticky = search ? new RegExp(search.source, 'y') : null;
@@ -81,8 +87,8 @@ export function compileRegex(pattern: string): NixRegex {
     }
     throw e;
   }
-  const { exact, search } = fastPaths(compiled.frag);
-  re = new NixRegex(pattern, compiled.nfa, exact, search);
+  const { exact, search, risky } = fastPaths(compiled.frag);
+  re = new NixRegex(pattern, compiled.nfa, exact, search, risky);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(pattern, re);
   return re;
@@ -90,7 +96,7 @@ export function compileRegex(pattern: string): NixRegex {
 
 /** @internal For tests: the same pattern without its JS RegExp fast paths (NFA only). */
 export function withoutFastPaths(re: NixRegex): NixRegex {
-  return new NixRegex(re.source, re.nfa, null, null);
+  return new NixRegex(re.source, re.nfa, null, null, re.risky);
 }
 
 /** @internal For tests: whether `match` / `split` can use a JS RegExp for this pattern. */
@@ -112,9 +118,9 @@ function jsCaptures(m: RegExpExecArray): (string | null)[] {
 export function matchWhole(re: NixRegex, s: string): (string | null)[] | null {
   const m = re.matcher;
   if (re.exact) {
-    // With several quantifiers a backtracking RegExp can take polynomial or exponential time
-    // to fail; the linear viability pass answers those failures first.
-    if (re.nfa.quantifiers > 1) {
+    // A backtracking RegExp can take exponential time to fail on a risky pattern; the linear
+    // viability pass answers those failures first.
+    if (re.risky) {
       m.reset(s);
       m.prepare(MODE_EXACT);
       if (!m.canStart(0)) return null;
@@ -134,7 +140,7 @@ export function matchWhole(re: NixRegex, s: string): (string | null)[] | null {
  * empty match it first tries a non-empty match at the same place, then moves one byte on).
  */
 export function splitAll(re: NixRegex, s: string): SplitItem[] {
-  if (re.search) return re.nfa.quantifiers > 1 ? splitSticky(re, s) : splitFast(re.search, s);
+  if (re.search) return re.risky ? splitSticky(re, s) : splitFast(re.search, s);
   const out: SplitItem[] = [];
   const m = re.matcher;
   m.reset(s);
@@ -233,8 +239,6 @@ export interface Nfa {
   readonly tables: Uint8Array[];
   readonly start: number;
   readonly subCount: number;
-  /** How many quantifiers the pattern applies (a cost hint for the JS fast paths). */
-  readonly quantifiers: number;
   /** Bytes that can begin a match, or null when a match may be empty or begin anywhere. */
   readonly firstBytes: Uint8Array | null;
 }
@@ -298,6 +302,12 @@ interface Frag {
   safe: boolean;
   alt: boolean;
   caret: boolean;
+  /** Holds a quantifier. */
+  quant: boolean;
+  /** Unbounded quantifiers (`*`, `+`, `{n,}`) in it. */
+  unbounded: number;
+  /** A quantifier applies to something holding an alternation or another quantifier. */
+  nested: boolean;
 }
 
 const plainFrag = (js: string, nullable = false): Frag => ({
@@ -308,6 +318,9 @@ const plainFrag = (js: string, nullable = false): Frag => ({
   safe: true,
   alt: false,
   caret: false,
+  quant: false,
+  unbounded: 0,
+  nested: false,
 });
 
 /** A fragment of the NFA: a start state and an end state whose `next` is still open. */
@@ -630,7 +643,6 @@ function braceCount(digits: string): number {
 function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
   const sc = new Scanner(pattern);
   const b = new Builder();
-  let quantifiers = 0;
   const stack: Seq[] = [];
   let value = '';
 
@@ -662,6 +674,9 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
         safe: f1.safe && f2.safe,
         alt: true,
         caret: f1.caret || f2.caret,
+        quant: f1.quant || f2.quant,
+        unbounded: f1.unbounded + f2.unbounded,
+        nested: f1.nested || f2.nested,
       };
       stack.push(seq);
     }
@@ -687,6 +702,9 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
             safe: terms.every((t) => t.frag.safe),
             alt: terms.some((t) => t.frag.alt),
             caret: terms.some((t) => t.frag.caret),
+            quant: terms.some((t) => t.frag.quant),
+            unbounded: terms.reduce((n, t) => n + t.frag.unbounded, 0),
+            nested: terms.some((t) => t.frag.nested),
           };
     // Appending right to left, as the recursion unwinds.
     let acc = tail;
@@ -734,6 +752,9 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
     safe: f.safe && !f.nullable && (f.groups === 0 || (f.isGroup && f.groups === 1)),
     alt: f.alt,
     caret: f.caret,
+    quant: true,
+    unbounded: f.unbounded + (q === '*' || q === '+' || q.endsWith(',}') ? 1 : 0),
+    nested: f.nested || f.alt || f.quant,
   });
 
   const quantifier = (): boolean => {
@@ -799,7 +820,6 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
       if (minRep < 0 || minRep > 1000 || n > 1000) e.frag.safe = false;
       stack.push(e);
     } else return false;
-    quantifiers++;
     return true;
   };
 
@@ -900,7 +920,6 @@ function compileNfa(pattern: string): { nfa: Nfa; frag: Frag } {
     tables: b.tables,
     start: r.start,
     subCount: b.subCount,
-    quantifiers,
     firstBytes: null as Uint8Array | null,
   };
   if (n !== nfa.op.length) throw new Error('internal error: regex state count');
@@ -935,14 +954,15 @@ function classSource(t: Uint8Array): string {
  * `search` for `split` (also needs: no alternation, where libstdc++ keeps the longest; no `^`,
  * whose meaning after an empty match differs; no empty match at all).
  */
-function fastPaths(frag: Frag): { exact: RegExp | null; search: RegExp | null } {
-  if (!frag.safe) return { exact: null, search: null };
+function fastPaths(frag: Frag): { exact: RegExp | null; search: RegExp | null; risky: boolean } {
+  const risky = frag.nested || frag.unbounded >= 3;
+  if (!frag.safe) return { exact: null, search: null, risky };
   try {
     const exact = new RegExp(`^(?:${frag.js})$`);
     const search = !frag.alt && !frag.caret && !frag.nullable ? new RegExp(frag.js, 'g') : null;
-    return { exact, search };
+    return { exact, search, risky };
   } catch {
-    return { exact: null, search: null };
+    return { exact: null, search: null, risky };
   }
 }
 
@@ -1014,8 +1034,12 @@ class Matcher {
    * accept (see `prepare`); null when not computed (subject too long for the budget).
    */
   private viable: Uint8Array | null = null;
+  private viableBuf: Uint8Array = new Uint8Array(0);
   /** Epsilon predecessors of each state, for `prepare` (built on first use). */
   private preds: number[][] | null = null;
+  /** The MATCH states and the ACCEPT state. */
+  private matchStates: number[] = [];
+  private acceptState = -1;
 
   constructor(private readonly nfa: Nfa) {
     this.subs = nfa.subCount;
@@ -1054,24 +1078,34 @@ class Matcher {
       preds = Array.from({ length: m }, () => []);
       for (let st = 0; st < m; st++) {
         const o = op[st];
+        if (o === OP_MATCH) this.matchStates.push(st);
+        if (o === OP_ACCEPT) this.acceptState = st;
         if (o === OP_MATCH || o === OP_ACCEPT) continue;
         if (next[st]! >= 0) preds[next[st]!]!.push(st);
         if ((o === OP_ALT || o === OP_REPEAT) && alt[st]! >= 0) preds[alt[st]!]!.push(st);
       }
       this.preds = preds;
     }
-    const viable = new Uint8Array((n + 1) * m);
+    const size = (n + 1) * m;
+    if (this.viableBuf.length < size) this.viableBuf = new Uint8Array(Math.max(size, this.viableBuf.length * 2));
+    const viable = this.viableBuf;
+    viable.fill(0, 0, size);
     const work: number[] = [];
+    const matchStates = this.matchStates;
+    const arg = this.nfa.arg;
     for (let p = n; p >= 0; p--) {
       const base = p * m;
-      for (let st = 0; st < m; st++) {
-        const o = op[st];
-        let seed = false;
-        if (o === OP_ACCEPT) seed = mode === MODE_PREFIX || p === n;
-        else if (o === OP_MATCH) seed = p < n && tables[this.nfa.arg[st]!]![s.charCodeAt(p)] === 1 && viable[base + m + next[st]!] === 1;
-        if (seed) {
-          viable[base + st] = 1;
-          work.push(st);
+      if (mode === MODE_PREFIX || p === n) {
+        viable[base + this.acceptState] = 1;
+        work.push(this.acceptState);
+      }
+      if (p < n) {
+        const c = s.charCodeAt(p);
+        for (const st of matchStates) {
+          if (tables[arg[st]!]![c] === 1 && viable[base + m + next[st]!] === 1) {
+            viable[base + st] = 1;
+            work.push(st);
+          }
         }
       }
       while (work.length > 0) {
