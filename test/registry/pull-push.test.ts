@@ -148,6 +148,24 @@ test('the same pullImage realised in two fresh stores gives the same hash (and s
   }
 });
 
+test('normalisation: the same image in other layouts (imgeval buildImage, skopeo docker-archive, pulled from the registry) gives the same bytes', async () => {
+  if (!ok) return;
+  const viaSkopeo = join(scratch, 'via-skopeo.tar');
+  const pulled = join(scratch, 'pulled-raw.tar');
+  execFileSync('skopeo', ['copy', '-q', `docker-archive:${busybox.physical}`, `docker-archive:${viaSkopeo}:x/y:z`]);
+  execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${reg.host}/demo/busybox@${pushed}`, `docker-archive:${pulled}:x/y:z`]);
+  const outs: string[] = [];
+  for (const [i, src] of [busybox.physical, viaSkopeo, pulled].entries()) {
+    const out = join(scratch, `norm-${i}.tar`);
+    await normaliseDockerArchive(src, out, 'pulled/busybox:v1', join(scratch, `norm-work-${i}`));
+    outs.push(createHash('sha256').update(readFileSync(out)).digest('hex'));
+  }
+  assert.is(outs[1], outs[0], 'skopeo docker-archive layout');
+  assert.is(outs[2], outs[0], 'pulled from the registry');
+  const raw = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+  assert.is.not(raw(viaSkopeo), raw(busybox.physical), 'the inputs differ');
+});
+
 test('a wrong sha256, a wrong digest, an unreachable registry: one clear error each, nothing registered', async () => {
   if (!ok) return;
   const s = tempStore('imgeval-registry-err-');
