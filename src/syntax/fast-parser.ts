@@ -14,8 +14,6 @@ interface Loc {
   startOffset: number;
   endOffset: number;
 }
-type Children = Record<string, (CstNode | IToken)[]>;
-type Node = { name: string; children: Children; location: Loc };
 
 /** Thrown (never escapes) when the input leaves the language: parse() asks Chevrotain why. */
 const REJECT = { reject: true };
@@ -40,6 +38,14 @@ function buildFlags(): Uint8Array {
   return f;
 }
 
+type Kids = Record<string, (CstNode | IToken)[]>;
+
+/**
+ * Each rule collects its children in locals and creates its node at the end with an object
+ * literal whose keys are in Chevrotain's order (first occurrence): a few fixed shapes per rule
+ * instead of keys added one by one to one shared dictionary (megamorphic stores were a third
+ * of the time).
+ */
 class Reader {
   private pos = 0;
   private readonly len: number;
@@ -58,41 +64,43 @@ class Reader {
   private laFlags(): number {
     return this.pos < this.len ? this.fl[this.toks[this.pos]!.tokenTypeIdx]! : 0;
   }
-
-  private open(name: string): Node {
-    const t = this.pos < this.len ? this.toks[this.pos]! : EOF_TOKEN;
-    return { name, children: {}, location: { startOffset: t.startOffset, endOffset: NaN } };
+  /** Where the rule starting here begins (Chevrotain: the next token's offset). */
+  private here(): number {
+    return this.pos < this.len ? this.toks[this.pos]!.startOffset : NaN;
   }
-  /** Chevrotain's cstPostRuleOnlyOffset: the end is the last consumed token's. */
-  private close(n: Node): Node {
+  /** Chevrotain's node with its onlyOffset location: the end is the last consumed token's. */
+  private node(name: string, children: Kids, start: number): CstNode {
     const prev = this.pos > 0 ? this.toks[this.pos - 1]! : EOF_TOKEN;
-    const loc = n.location;
-    if (loc.startOffset <= prev.startOffset) loc.endOffset = prev.endOffset!;
-    else loc.startOffset = NaN;
-    return n;
+    const location: Loc = start <= prev.startOffset ? { startOffset: start, endOffset: prev.endOffset! } : { startOffset: NaN, endOffset: NaN };
+    return { name, children, location } as CstNode;
   }
-  private add(n: Node, key: string, c: CstNode | IToken): void {
-    const a = n.children[key];
-    if (a === undefined) n.children[key] = [c];
-    else a.push(c);
-  }
-  private consume(n: Node, type: TokenType): void {
+  private expect(type: TokenType): IToken {
     const t = this.pos < this.len ? this.toks[this.pos]! : undefined;
     if (t === undefined || t.tokenType !== type) throw REJECT;
     this.pos++;
-    this.add(n, type.name, t);
+    return t;
   }
-  /** Consumes the next token whatever it is (the caller checked its type). */
-  private take(n: Node): void {
-    const t = this.toks[this.pos++]!;
-    this.add(n, t.tokenType.name, t);
+  /** The next token, whatever it is (the caller checked its type). */
+  private next(): IToken {
+    return this.toks[this.pos++]!;
+  }
+  private static push(ch: Kids, t: IToken): void {
+    const k = t.tokenType.name;
+    const a = ch[k];
+    if (a === undefined) ch[k] = [t];
+    else a.push(t);
+  }
+  private static pushNode(ch: Kids, c: CstNode): void {
+    const a = ch[c.name];
+    if (a === undefined) ch[c.name] = [c];
+    else a.push(c);
   }
 
   start(): CstNode {
-    const n = this.open('start');
-    this.add(n, 'expr', this.expr());
+    const s = this.here();
+    const e = this.expr();
     if (this.pos !== this.len) throw REJECT;
-    return this.close(n);
+    return this.node('start', { expr: [e] }, s);
   }
 
   private lambdaAhead(): boolean {
@@ -114,271 +122,316 @@ class Reader {
   }
 
   private expr(): CstNode {
-    const n = this.open('expr');
+    const s = this.here();
     const t = this.la(1);
-    if ((t === T.Identifier || t === T.LCurly) && this.lambdaAhead()) this.add(n, 'lambda', this.lambda());
-    else if (t === T.KwAssert) this.add(n, 'assertExpr', this.keywordExpr('assertExpr'));
-    else if (t === T.KwWith) this.add(n, 'withExpr', this.keywordExpr('withExpr'));
-    else if (t === T.KwLet && this.la(2) !== T.LCurly) this.add(n, 'letExpr', this.letExpr());
-    else if (t === T.KwIf) this.add(n, 'ifExpr', this.ifExpr());
+    let ch: Kids;
+    if ((t === T.Identifier || t === T.LCurly) && this.lambdaAhead()) ch = { lambda: [this.lambda()] };
+    else if (t === T.KwAssert) ch = { assertExpr: [this.keywordExpr('assertExpr')] };
+    else if (t === T.KwWith) ch = { withExpr: [this.keywordExpr('withExpr')] };
+    else if (t === T.KwLet && this.la(2) !== T.LCurly) ch = { letExpr: [this.letExpr()] };
+    else if (t === T.KwIf) ch = { ifExpr: [this.ifExpr()] };
     else {
-      this.add(n, 'operand', this.operand());
-      for (;;) {
-        if (this.laFlags() & F_BINOP) {
-          this.take(n);
-          this.add(n, 'operand', this.operand());
-        } else if (this.la(1) === T.Question) {
-          this.take(n);
-          this.add(n, 'attrpath', this.attrpath());
-        } else break;
+      const first = this.operand();
+      if (!(this.laFlags() & F_BINOP) && this.la(1) !== T.Question) ch = { operand: [first] };
+      else {
+        ch = { operand: [first] };
+        for (;;) {
+          if (this.laFlags() & F_BINOP) {
+            Reader.push(ch, this.next());
+            ch.operand!.push(this.operand());
+          } else if (this.la(1) === T.Question) {
+            Reader.push(ch, this.next());
+            Reader.pushNode(ch, this.attrpath());
+          } else break;
+        }
       }
     }
-    return this.close(n);
+    return this.node('expr', ch, s);
   }
 
   private lambda(): CstNode {
-    const n = this.open('lambda');
+    const s = this.here();
     const t2 = this.la(2);
-    if (this.la(1) === T.Identifier && t2 === T.Colon) this.take(n);
-    else if (this.la(1) === T.Identifier && t2 === T.At) {
-      this.take(n);
-      this.take(n);
-      this.add(n, 'formals', this.formals());
+    let ch: Kids;
+    if (this.la(1) === T.Identifier && t2 === T.Colon) {
+      const id = this.next();
+      ch = { Identifier: [id], Colon: [this.next()], expr: [this.expr()] };
+    } else if (this.la(1) === T.Identifier && t2 === T.At) {
+      const id = this.next();
+      const at = this.next();
+      const f = this.formals();
+      const colon = this.expect(T.Colon);
+      ch = { Identifier: [id], At: [at], formals: [f], Colon: [colon], expr: [this.expr()] };
     } else {
-      this.add(n, 'formals', this.formals());
+      const f = this.formals();
       if (this.la(1) === T.At) {
-        this.take(n);
-        this.consume(n, T.Identifier);
+        const at = this.next();
+        const id = this.expect(T.Identifier);
+        const colon = this.expect(T.Colon);
+        ch = { formals: [f], At: [at], Identifier: [id], Colon: [colon], expr: [this.expr()] };
+      } else {
+        const colon = this.expect(T.Colon);
+        ch = { formals: [f], Colon: [colon], expr: [this.expr()] };
       }
     }
-    this.consume(n, T.Colon);
-    this.add(n, 'expr', this.expr());
-    return this.close(n);
+    return this.node('lambda', ch, s);
   }
 
   private formals(): CstNode {
-    const n = this.open('formals');
-    this.consume(n, T.LCurly);
+    const s = this.here();
+    const open = this.expect(T.LCurly);
     const t = this.la(1);
-    if (t === T.Ellipsis || t === T.Identifier) this.add(n, 'formalList', this.formalList());
-    this.consume(n, T.RCurly);
-    return this.close(n);
+    const ch: Kids =
+      t === T.Ellipsis || t === T.Identifier ? { LCurly: [open], formalList: [this.formalList()], RCurly: [this.expect(T.RCurly)] } : { LCurly: [open], RCurly: [this.expect(T.RCurly)] };
+    return this.node('formals', ch, s);
   }
 
   private formalList(): CstNode {
-    const n = this.open('formalList');
-    if (this.la(1) === T.Ellipsis) this.take(n);
+    const s = this.here();
+    let ch: Kids;
+    if (this.la(1) === T.Ellipsis) ch = { Ellipsis: [this.next()] };
     else {
-      this.add(n, 'formal', this.formal());
+      const f = this.formal();
       if (this.la(1) === T.Comma) {
-        this.take(n);
+        const comma = this.next();
         const t = this.la(1);
-        if (t === T.Ellipsis || t === T.Identifier) this.add(n, 'formalList', this.formalList());
-      }
+        ch = t === T.Ellipsis || t === T.Identifier ? { formal: [f], Comma: [comma], formalList: [this.formalList()] } : { formal: [f], Comma: [comma] };
+      } else ch = { formal: [f] };
     }
-    return this.close(n);
+    return this.node('formalList', ch, s);
   }
 
   private formal(): CstNode {
-    const n = this.open('formal');
-    this.consume(n, T.Identifier);
-    if (this.la(1) === T.Question) {
-      this.take(n);
-      this.add(n, 'expr', this.expr());
-    }
-    return this.close(n);
+    const s = this.here();
+    const id = this.expect(T.Identifier);
+    const ch: Kids = this.la(1) === T.Question ? { Identifier: [id], Question: [this.next()], expr: [this.expr()] } : { Identifier: [id] };
+    return this.node('formal', ch, s);
   }
 
   /** `assert e; e` and `with e; e`. */
   private keywordExpr(name: string): CstNode {
-    const n = this.open(name);
-    this.take(n);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.Semi);
-    this.add(n, 'expr', this.expr());
-    return this.close(n);
+    const s = this.here();
+    const kw = this.next();
+    const a = this.expr();
+    const semi = this.expect(T.Semi);
+    const ch: Kids = name === 'assertExpr' ? { KwAssert: [kw], expr: [a, this.expr()], Semi: [semi] } : { KwWith: [kw], expr: [a, this.expr()], Semi: [semi] };
+    return this.node(name, ch, s);
   }
 
   private letExpr(): CstNode {
-    const n = this.open('letExpr');
-    this.take(n);
-    this.add(n, 'binds', this.binds());
-    this.consume(n, T.KwIn);
-    this.add(n, 'expr', this.expr());
-    return this.close(n);
+    const s = this.here();
+    const kw = this.next();
+    const b = this.binds();
+    const kin = this.expect(T.KwIn);
+    return this.node('letExpr', { KwLet: [kw], binds: [b], KwIn: [kin], expr: [this.expr()] }, s);
   }
 
   private ifExpr(): CstNode {
-    const n = this.open('ifExpr');
-    this.take(n);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.KwThen);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.KwElse);
-    this.add(n, 'expr', this.expr());
-    return this.close(n);
+    const s = this.here();
+    const kif = this.next();
+    const c = this.expr();
+    const kthen = this.expect(T.KwThen);
+    const a = this.expr();
+    const kelse = this.expect(T.KwElse);
+    return this.node('ifExpr', { KwIf: [kif], expr: [c, a, this.expr()], KwThen: [kthen], KwElse: [kelse] }, s);
   }
 
   private operand(): CstNode {
-    const n = this.open('operand');
-    for (let t = this.la(1); t === T.Bang || t === T.Minus; t = this.la(1)) this.take(n);
+    const s = this.here();
+    let pre: Kids | undefined;
+    for (let t = this.la(1); t === T.Bang || t === T.Minus; t = this.la(1)) Reader.push((pre ??= {}), this.next());
     if (!(this.laFlags() & F_SELECT)) throw REJECT;
-    do this.add(n, 'selectExpr', this.selectExpr());
-    while (this.laFlags() & F_SELECT);
-    return this.close(n);
+    const sels = [this.selectExpr()];
+    while (this.laFlags() & F_SELECT) sels.push(this.selectExpr());
+    let ch: Kids;
+    if (pre) {
+      ch = pre;
+      ch.selectExpr = sels;
+    } else ch = { selectExpr: sels };
+    return this.node('operand', ch, s);
   }
 
   private selectExpr(): CstNode {
-    const n = this.open('selectExpr');
+    const s = this.here();
     const t = this.la(1);
-    if (t === T.Identifier || t === T.Int || t === T.Float || t === T.SPath || t === T.Uri) this.take(n);
-    else if (t === T.StrOpen) this.add(n, 'string', this.string());
-    else if (t === T.IndOpen) this.add(n, 'indString', this.indString());
-    else if (t === T.Path || t === T.HPath) this.add(n, 'path', this.path());
-    else if (t === T.LParen) this.add(n, 'parens', this.parens());
-    else if (t === T.KwLet) this.add(n, 'legacyLet', this.bracedBinds('legacyLet'));
-    else if (t === T.KwRec) this.add(n, 'recAttrs', this.bracedBinds('recAttrs'));
-    else if (t === T.LCurly) this.add(n, 'attrs', this.bracedBinds('attrs'));
-    else if (t === T.LBracket) this.add(n, 'list', this.list());
+    let ch: Kids;
+    if (t === T.Identifier) ch = { Identifier: [this.next()] };
+    else if (t === T.StrOpen) ch = { string: [this.string()] };
+    else if (t === T.LCurly) ch = { attrs: [this.bracedBinds('attrs')] };
+    else if (t === T.LParen) ch = { parens: [this.parens()] };
+    else if (t === T.Int) ch = { Int: [this.next()] };
+    else if (t === T.LBracket) ch = { list: [this.list()] };
+    else if (t === T.Path || t === T.HPath) ch = { path: [this.path()] };
+    else if (t === T.IndOpen) ch = { indString: [this.indString()] };
+    else if (t === T.Float) ch = { Float: [this.next()] };
+    else if (t === T.KwRec) ch = { recAttrs: [this.bracedBinds('recAttrs')] };
+    else if (t === T.SPath) ch = { SPath: [this.next()] };
+    else if (t === T.Uri) ch = { Uri: [this.next()] };
+    else if (t === T.KwLet) ch = { legacyLet: [this.bracedBinds('legacyLet')] };
     else throw REJECT;
     const u = this.la(1);
     if (u === T.Dot) {
-      this.take(n);
-      this.add(n, 'attrpath', this.attrpath());
+      ch.Dot = [this.next()];
+      ch.attrpath = [this.attrpath()];
       if (this.la(1) === T.KwOr) {
-        this.take(n);
-        this.add(n, 'selectExpr', this.selectExpr());
+        ch.KwOr = [this.next()];
+        ch.selectExpr = [this.selectExpr()];
       }
-    } else if (u === T.KwOr) this.take(n);
-    return this.close(n);
+    } else if (u === T.KwOr) ch.KwOr = [this.next()];
+    return this.node('selectExpr', ch, s);
   }
 
   private parens(): CstNode {
-    const n = this.open('parens');
-    this.take(n);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.RParen);
-    return this.close(n);
+    const s = this.here();
+    const open = this.next();
+    const e = this.expr();
+    return this.node('parens', { LParen: [open], expr: [e], RParen: [this.expect(T.RParen)] }, s);
   }
 
   /** `let { … }`, `rec { … }` and `{ … }`. */
   private bracedBinds(name: string): CstNode {
-    const n = this.open(name);
-    if (name !== 'attrs') this.take(n);
-    this.consume(n, T.LCurly);
-    this.add(n, 'binds', this.binds());
-    this.consume(n, T.RCurly);
-    return this.close(n);
+    const s = this.here();
+    let ch: Kids;
+    if (name === 'attrs') {
+      const open = this.expect(T.LCurly);
+      const b = this.binds();
+      ch = { LCurly: [open], binds: [b], RCurly: [this.expect(T.RCurly)] };
+    } else {
+      const kw = this.next();
+      const open = this.expect(T.LCurly);
+      const b = this.binds();
+      const close = this.expect(T.RCurly);
+      ch = name === 'recAttrs' ? { KwRec: [kw], LCurly: [open], binds: [b], RCurly: [close] } : { KwLet: [kw], LCurly: [open], binds: [b], RCurly: [close] };
+    }
+    return this.node(name, ch, s);
   }
 
   private list(): CstNode {
-    const n = this.open('list');
-    this.take(n);
-    while (this.laFlags() & F_SELECT) this.add(n, 'selectExpr', this.selectExpr());
-    this.consume(n, T.RBracket);
-    return this.close(n);
+    const s = this.here();
+    const open = this.next();
+    let items: CstNode[] | undefined;
+    while (this.laFlags() & F_SELECT) (items ??= []).push(this.selectExpr());
+    const close = this.expect(T.RBracket);
+    return this.node('list', items ? { LBracket: [open], selectExpr: items, RBracket: [close] } : { LBracket: [open], RBracket: [close] }, s);
   }
 
   private binds(): CstNode {
-    const n = this.open('binds');
+    const s = this.here();
+    let bindings: CstNode[] | undefined;
+    let inherits: CstNode[] | undefined;
     for (;;) {
-      if (this.la(1) === T.KwInherit) this.add(n, 'inherit', this.inherit());
-      else if (this.laFlags() & F_ATTRNAME) this.add(n, 'binding', this.binding());
+      if (this.la(1) === T.KwInherit) (inherits ??= []).push(this.inherit());
+      else if (this.laFlags() & F_ATTRNAME) (bindings ??= []).push(this.binding());
       else break;
     }
-    return this.close(n);
+    let ch: Kids;
+    if (!inherits) ch = bindings ? { binding: bindings } : {};
+    else if (!bindings) ch = { inherit: inherits };
+    else ch = inherits[0]!.location!.startOffset < bindings[0]!.location!.startOffset ? { inherit: inherits, binding: bindings } : { binding: bindings, inherit: inherits };
+    return this.node('binds', ch, s);
   }
 
   private binding(): CstNode {
-    const n = this.open('binding');
-    this.add(n, 'attrpath', this.attrpath());
-    this.consume(n, T.Assign);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.Semi);
-    return this.close(n);
+    const s = this.here();
+    const p = this.attrpath();
+    const eq = this.expect(T.Assign);
+    const e = this.expr();
+    return this.node('binding', { attrpath: [p], Assign: [eq], expr: [e], Semi: [this.expect(T.Semi)] }, s);
   }
 
   private inherit(): CstNode {
-    const n = this.open('inherit');
-    this.take(n);
+    const s = this.here();
+    const ch: Kids = { KwInherit: [this.next()] };
     if (this.la(1) === T.LParen) {
-      this.take(n);
-      this.add(n, 'expr', this.expr());
-      this.consume(n, T.RParen);
+      ch.LParen = [this.next()];
+      ch.expr = [this.expr()];
+      ch.RParen = [this.expect(T.RParen)];
     }
-    while (this.laFlags() & F_ATTRNAME) this.add(n, 'attrName', this.attrName());
-    this.consume(n, T.Semi);
-    return this.close(n);
+    let names: CstNode[] | undefined;
+    while (this.laFlags() & F_ATTRNAME) (names ??= []).push(this.attrName());
+    if (names) ch.attrName = names;
+    ch.Semi = [this.expect(T.Semi)];
+    return this.node('inherit', ch, s);
   }
 
   private attrpath(): CstNode {
-    const n = this.open('attrpath');
-    this.add(n, 'attrName', this.attrName());
+    const s = this.here();
+    const names = [this.attrName()];
+    let dots: IToken[] | undefined;
     while (this.la(1) === T.Dot) {
-      this.take(n);
-      this.add(n, 'attrName', this.attrName());
+      (dots ??= []).push(this.next());
+      names.push(this.attrName());
     }
-    return this.close(n);
+    return this.node('attrpath', dots ? { attrName: names, Dot: dots } : { attrName: names }, s);
   }
 
   private attrName(): CstNode {
-    const n = this.open('attrName');
+    const s = this.here();
     const t = this.la(1);
-    if (t === T.Identifier || t === T.KwOr) this.take(n);
-    else if (t === T.StrOpen) this.add(n, 'string', this.string());
-    else if (t === T.DollarCurly) this.add(n, 'interp', this.interp());
+    let ch: Kids;
+    if (t === T.Identifier) ch = { Identifier: [this.next()] };
+    else if (t === T.StrOpen) ch = { string: [this.string()] };
+    else if (t === T.DollarCurly) ch = { interp: [this.interp()] };
+    else if (t === T.KwOr) ch = { KwOr: [this.next()] };
     else throw REJECT;
-    return this.close(n);
+    return this.node('attrName', ch, s);
   }
 
   private interp(): CstNode {
-    const n = this.open('interp');
-    this.take(n);
-    this.add(n, 'expr', this.expr());
-    this.consume(n, T.RCurly);
-    return this.close(n);
+    const s = this.here();
+    const open = this.next();
+    const e = this.expr();
+    return this.node('interp', { DollarCurly: [open], expr: [e], RCurly: [this.expect(T.RCurly)] }, s);
   }
 
   private string(): CstNode {
-    const n = this.open('string');
-    this.take(n);
+    const s = this.here();
+    const open = this.next();
+    let chunks: IToken[] | undefined;
+    let interps: CstNode[] | undefined;
     for (;;) {
       const t = this.la(1);
-      if (t === T.StrChunk) this.take(n);
-      else if (t === T.DollarCurly) this.add(n, 'interp', this.interp());
+      if (t === T.StrChunk) (chunks ??= []).push(this.next());
+      else if (t === T.DollarCurly) (interps ??= []).push(this.interp());
       else break;
     }
-    this.consume(n, T.StrClose);
-    return this.close(n);
+    const close = this.expect(T.StrClose);
+    let ch: Kids;
+    if (!interps) ch = chunks ? { StrOpen: [open], StrChunk: chunks, StrClose: [close] } : { StrOpen: [open], StrClose: [close] };
+    else if (!chunks) ch = { StrOpen: [open], interp: interps, StrClose: [close] };
+    else if (chunks[0]!.startOffset < interps[0]!.location!.startOffset) ch = { StrOpen: [open], StrChunk: chunks, interp: interps, StrClose: [close] };
+    else ch = { StrOpen: [open], interp: interps, StrChunk: chunks, StrClose: [close] };
+    return this.node('string', ch, s);
   }
 
   private indString(): CstNode {
-    const n = this.open('indString');
-    this.take(n);
+    const s = this.here();
+    const ch: Kids = { IndOpen: [this.next()] };
     for (;;) {
-      if (this.laFlags() & F_IND) this.take(n);
-      else if (this.la(1) === T.DollarCurly) this.add(n, 'interp', this.interp());
+      if (this.laFlags() & F_IND) Reader.push(ch, this.next());
+      else if (this.la(1) === T.DollarCurly) Reader.pushNode(ch, this.interp());
       else break;
     }
-    this.consume(n, T.IndClose);
-    return this.close(n);
+    Reader.push(ch, this.expect(T.IndClose));
+    return this.node('indString', ch, s);
   }
 
   private path(): CstNode {
-    const n = this.open('path');
-    this.take(n);
+    const s = this.here();
+    const ch: Kids = {};
+    Reader.push(ch, this.next());
     let t = this.la(1);
     if (t === T.PathFragment || t === T.DollarCurly) {
-      if (t === T.PathFragment) this.take(n);
+      if (t === T.PathFragment) Reader.push(ch, this.next());
       if (this.la(1) !== T.DollarCurly) throw REJECT;
-      this.add(n, 'interp', this.interp());
+      Reader.pushNode(ch, this.interp());
       for (t = this.la(1); t === T.PathFragment || t === T.DollarCurly; t = this.la(1)) {
-        if (t === T.PathFragment) this.take(n);
-        else this.add(n, 'interp', this.interp());
+        if (t === T.PathFragment) Reader.push(ch, this.next());
+        else Reader.pushNode(ch, this.interp());
       }
     }
-    this.consume(n, T.PathEnd);
-    return this.close(n);
+    Reader.push(ch, this.expect(T.PathEnd));
+    return this.node('path', ch, s);
   }
 }
 
