@@ -5,6 +5,8 @@
 
 /** Nix's unescapeStr: `\n` `\r` `\t`, `\X` → X, a raw CR or CRLF → LF; a NUL byte ends it. */
 export function unescapeString(s: string): string {
+  // Most text has nothing to unescape: the string itself, without building a copy.
+  if (s.indexOf('\\') < 0 && s.indexOf('\r') < 0 && s.indexOf('\0') < 0) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     let c = s[i]!;
@@ -72,25 +74,26 @@ export function stripIndentation<E>(pieces: readonly IndPiece<E>[]): IndPiece<E>
       continue;
     }
     const t = p.text;
+    // The kept text is copied in runs: `from` is where the current run of kept characters began.
     let s2 = '';
+    let from = 0;
     for (let j = 0; j < t.length; j++) {
-      const c = t[j]!;
+      const c = t.charCodeAt(j);
       if (atStartOfLine) {
-        if (c === ' ') {
-          if (curDropped++ >= minIndent) s2 += c;
-        } else if (c === '\n') {
+        if (c === 32) {
+          if (curDropped++ < minIndent) {
+            s2 += t.slice(from, j); // drop this space
+            from = j + 1;
+          }
+        } else if (c === 10) {
           curDropped = 0;
-          s2 += c;
         } else {
           atStartOfLine = false;
           curDropped = 0;
-          s2 += c;
         }
-      } else {
-        s2 += c;
-        if (c === '\n') atStartOfLine = true;
-      }
+      } else if (c === 10) atStartOfLine = true;
     }
+    s2 += t.slice(from);
     if (i === pieces.length - 1) {
       const nl = s2.lastIndexOf('\n');
       if (nl >= 0 && /^ *$/.test(s2.slice(nl + 1))) s2 = s2.slice(0, nl + 1);
@@ -104,6 +107,7 @@ const INT64_MAX = 9223372036854775807n;
 
 /** An int literal (decimal digits): a number when safe, else a bigint; undefined when > int64. */
 export function parseIntLiteral(text: string): number | bigint | undefined {
+  if (text.length <= 15) return Number(text); // below 2^53: exact as a number
   const n = BigInt(text);
   if (n > INT64_MAX) return undefined;
   return n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;

@@ -87,13 +87,10 @@ function startOf(c: Child): number {
 }
 const ATOM_KEYS = ['Identifier', 'string', 'Int', 'attrs', 'list', 'parens', 'path', 'indString', 'Float', 'recAttrs', 'Uri', 'SPath', 'legacyLet'] as const;
 
-/** The simple expression a selectExpr starts with: its CST key and child. */
-function atomOf(sel: CstNode): [string, Child] {
+/** The CST key of the simple expression a selectExpr starts with. */
+function atomKey(sel: CstNode): (typeof ATOM_KEYS)[number] {
   const ch = sel.children;
-  for (const k of ATOM_KEYS) {
-    const v = ch[k];
-    if (v) return [k, v[0]!];
-  }
+  for (const k of ATOM_KEYS) if (ch[k] !== undefined) return k;
   throw new Error('internal error: selectExpr without a simple expression');
 }
 
@@ -200,16 +197,16 @@ export class Lowerer {
   // ---- variables ----------------------------------------------------------------------------------
   private resolve(name: string, span: Span, scope: Scope): A.Var | A.WithVar {
     let level = 0;
-    const withLevels: number[] = [];
+    let withLevels: number[] | undefined;
     for (let s: Scope | undefined = scope; s; s = s.parent, level++) {
       if (!s.names) {
-        withLevels.push(level);
+        (withLevels ??= []).push(level);
         continue;
       }
       const slot = s.names.get(name);
       if (slot !== undefined) return { kind: 'Var', span, name, level, slot, global: s.global };
     }
-    if (withLevels.length > 0) return { kind: 'WithVar', span, name, withLevels };
+    if (withLevels) return { kind: 'WithVar', span, name, withLevels };
     this.error('E_UNDEFINED_VAR', `undefined variable '${name}'`, span);
     return { kind: 'Var', span, name, level: -1, slot: -1, global: false };
   }
@@ -419,23 +416,22 @@ export class Lowerer {
 
   private select(n: CstNode, scope: Scope): A.Expr {
     const target = this.simple(n, scope);
+    const ch = n.children;
+    if (!ch.attrpath && !ch.KwOr) return target; // the common case: no selection
     const path = node(n, 'attrpath');
     const span = this.span(n);
     if (path) {
       const fb = node(n, 'selectExpr');
       return { kind: 'Select', span, target, path: this.attrPath(path, scope), fallback: fb ? this.select(fb, scope) : undefined };
     }
-    const or = token(n, 'KwOr');
-    if (or) {
-      const orSpan = this.span(or);
-      return { kind: 'Call', span, fn: target, args: [this.resolve('or', orSpan, scope)] };
-    }
-    return target;
+    const or = token(n, 'KwOr')!;
+    return { kind: 'Call', span, fn: target, args: [this.resolve('or', this.span(or), scope)] };
   }
 
   /** The simple expression that starts a selectExpr. */
   private simple(n: CstNode, scope: Scope): A.Expr {
-    const [key, c] = atomOf(n);
+    const key = atomKey(n);
+    const c = n.children[key]![0]!;
     const span = this.span(c);
     switch (key) {
       case 'Identifier': {
@@ -589,7 +585,8 @@ export class Lowerer {
   private constantString(n: CstNode): string | undefined {
     const sel = soleSelect(n);
     if (!sel) return undefined;
-    const [key, c] = atomOf(sel);
+    const key = atomKey(sel);
+    const c = sel.children[key]![0]!;
     if (key === 'parens') return this.constantString(node(c as CstNode, 'expr')!);
     if (key === 'Uri') return (c as IToken).image;
     if (key === 'string') return this.constantDq(c as CstNode);
@@ -639,7 +636,8 @@ export class Lowerer {
   private asAttrsLiteral(exprNode: CstNode): PreAttrs | undefined {
     const sel = soleSelect(exprNode);
     if (!sel) return undefined;
-    const [key, c] = atomOf(sel);
+    const key = atomKey(sel);
+    const c = sel.children[key]![0]!;
     if (key === 'parens') return this.asAttrsLiteral(node(c as CstNode, 'expr')!);
     if (key === 'attrs' || key === 'recAttrs') return this.collectBinds(node(c as CstNode, 'binds')!, key === 'recAttrs', this.span(c));
     return undefined;
