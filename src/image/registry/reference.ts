@@ -45,6 +45,7 @@ export function parseReference(text: string): ImageReference {
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
     registry = first;
     parts.shift();
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?$/.test(registry)) throw bad(`'${registry}' is not a registry host[:port]`);
   }
   if (parts.length === 0 || !parts.every((p) => COMPONENT.test(p))) throw bad('the repository name must be lowercase components separated by /');
   if (registry === 'docker.io' && parts.length === 1) parts.unshift('library');
