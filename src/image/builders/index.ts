@@ -1,5 +1,5 @@
 // image/builders/index: the image built-in builders (buildImage, buildLayeredImage,
-// streamLayeredImage, exportImage, mergeImages), for the composition root to add to the build
+// streamLayeredImage, exportImage, mergeImages, pullImage, convertImage), for the composition root to add to the build
 // registry: `DEFAULT_BUILTINS.with(IMAGE_BUILDERS)` (build/ never imports image/). Also the
 // streaming writer behind `imgeval stream-image CONF` (what a streamLayeredImage script runs).
 
