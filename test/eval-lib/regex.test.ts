@@ -101,6 +101,17 @@ props('long subjects do not overflow the stack', () => {
   const parts = splitAll(compileRegex(','), 'x,'.repeat(50000));
   assert.is(parts.length, 100001);
 });
+props('failures that take Nix exponential time are answered (viability pass)', () => {
+  // libstdc++ (and V8) backtrack through 2^40 paths here; the answer is still null.
+  const s = 'a'.repeat(40) + 'c';
+  for (const p of ['(a|a)*b', '(a*)*b', '(a|aa)+b', 'a*a*a*a*a*a*a*a*b']) {
+    const re = compileRegex(p);
+    assert.is(matchWhole(re, s), null, p);
+    assert.is(matchWhole(withoutFastPaths(re), s), null, p);
+    assert.equal(splitAll(re, s), [s], p);
+    assert.equal(splitAll(withoutFastPaths(re), s), [s], p);
+  }
+});
 props('errors are ImgError E_EVAL with the pattern quoted', () => {
   try {
     compileRegex('(');

@@ -19,10 +19,12 @@
 //     names are case-insensitive, `[[.hyphen.]]`-style collating names and `[[=a=]]`
 //     (matches `a` and `A`) work, ranges compare *signed* chars (`[a-\xff]` is invalid);
 //   - a pattern whose NFA exceeds 100000 states is refused with "memory limit exceeded".
-// Like Nix, matching is a backtracking search that can take exponential time on
-// pathological patterns; unlike libstdc++ it does not recurse, so long subjects cannot
-// overflow the stack. Where a pattern provably cannot meet those differences (see
-// `fastPaths`), a translated JS RegExp answers instead, about 10x faster; tests check that
+// Matching is libstdc++'s backtracking search, but it does not recurse (long subjects cannot
+// overflow the stack) and a linear backward "viability" pass first marks the (state,
+// position) pairs from which an accept is reachable, so dead ends are never explored: a
+// failing match that takes Nix exponential time (`(a|a)*b` on `aaaa…c`) answers at once, with
+// the same results everywhere else. Where a pattern provably cannot meet the differences above
+// (see `fastPaths`), a translated JS RegExp answers instead, about 10x faster; tests check that
 // both paths agree with Nix and with each other.
 
 import { ImgError } from '../../base/error.js';
