@@ -492,13 +492,14 @@ export class Compiler {
     }
     return (env) => {
       let v: Value = target(env);
-      const names: (string | undefined)[] = staticNames.slice();
+      // the names of dynamic steps, kept only for error traces (no allocation on static paths)
+      let names: (string | undefined)[] | undefined;
       for (let i = 0; i < n; i++) {
         const step = steps[i]!;
         let name = step.name;
         if (name === undefined) {
           name = forceStringNoCtx(step.code!(env), step.span);
-          names[i] = name;
+          (names ??= staticNames.slice())[i] = name;
         }
         if (!(v instanceof Attrs)) {
           if (fallback) return fallback(env);
@@ -514,7 +515,7 @@ export class Compiler {
           try {
             v = x.force();
           } catch (err) {
-            throw withTrace(err, `while evaluating the attribute '${attrPathText(path, i, names)}'`, holder.posOf(name) ?? span);
+            throw withTrace(err, `while evaluating the attribute '${attrPathText(path, i, names ?? staticNames)}'`, holder.posOf(name) ?? span);
           }
         } else v = x instanceof Thunk ? x.e : x;
       }

@@ -302,12 +302,17 @@ export function eqValues(a: Value, b: Value, span: Span | undefined): boolean {
       if (i !== undefined && j !== undefined) return eqLazy(i, j, span);
     }
     if (a.size !== b.size) return false;
-    const an = a.names();
-    for (const n of an) {
-      const j = b.get(n);
-      if (j === undefined) return false;
+    if (a.shape === b.shape) {
+      for (let i = 0; i < a.vals.length; i++) if (!eqLazy(a.vals[i]!, b.vals[i]!, span)) return false;
+      return true;
     }
-    for (const n of an) if (!eqLazy(a.get(n)!, b.get(n)!, span)) return false;
+    // pairwise in name order, as Nix 2.8 (a value may be forced before a later name differs)
+    const an = a.names();
+    const bn = b.names();
+    for (let i = 0; i < an.length; i++) {
+      if (an[i] !== bn[i]) return false;
+      if (!eqLazy(a.vals[i]!, b.vals[i]!, span)) return false;
+    }
     return true;
   }
   // functions are never equal (except through the cell identity above)

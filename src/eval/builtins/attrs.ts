@@ -13,8 +13,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     arity: 1,
     doc: 'attrValues set: the values of the attributes, in the order of their sorted names.',
     impl: (_st, span, a) => {
-      const s = forceAttrs(a, span);
-      return s.names().map((n) => s.get(n)!);
+      return forceAttrs(a, span).vals.slice();
     },
   },
   {
