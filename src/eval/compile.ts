@@ -654,6 +654,7 @@ export class Compiler {
       arg: e.arg,
       body,
       inner,
+      ic: { shape: undefined, idx: undefined },
     };
   }
 

@@ -420,28 +420,34 @@ export function bindArg(lc: LambdaCode, env: Env, arg: Lazy, span: Span | undefi
   const n = formals.length;
   const env2 = new Array(n + 1 + (lc.arg !== undefined ? 1 : 0)) as unknown as Env;
   env2[0] = env;
+  // where each formal is in the argument's shape: cached per lambda for the last shape seen
+  const ic = lc.ic;
+  let idx: Int32Array;
+  if (ic.shape === a.shape) idx = ic.idx!;
+  else {
+    idx = new Int32Array(n);
+    for (let i = 0; i < n; i++) idx[i] = a.shape.indexOf(formals[i]!.name);
+    ic.shape = a.shape;
+    ic.idx = idx;
+  }
+  const vals = a.vals;
   let used = 0;
   for (let i = 0; i < n; i++) {
-    const f = formals[i]!;
-    const v = a.get(f.name);
-    if (v !== undefined) {
-      env2[i + 1] = v;
+    const j = idx[i]!;
+    if (j >= 0) {
+      env2[i + 1] = vals[j]!;
       used++;
-    } else if (f.def !== undefined) {
-      // left unset: filled below, once every given argument is bound (defaults see the whole Env)
-    } else {
+    } else if (formals[i]!.def === undefined) {
       const who = lc.name !== undefined ? `function '${lc.name}'` : 'anonymous function';
-      throw new ImgError('E_CALL', `${who} called without required argument '${f.name}'`, span, [
+      throw new ImgError('E_CALL', `${who} called without required argument '${formals[i]!.name}'`, span, [
         { message: 'the function is defined here', span: lc.span },
       ]);
     }
+    // else left unset: filled below, once every given argument is bound (defaults see the whole Env)
   }
   if (lc.arg !== undefined) env2[n + 1] = a;
   if (used < n) {
-    for (let i = 0; i < n; i++) {
-      const f = formals[i]!;
-      if (f.def !== undefined && !a.has(f.name)) env2[i + 1] = f.def(env2);
-    }
+    for (let i = 0; i < n; i++) if (idx[i]! < 0) env2[i + 1] = formals[i]!.def!(env2);
   }
   if (!lc.ellipsis && a.size > used) {
     const names = lc.formalNames!;

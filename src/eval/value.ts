@@ -200,6 +200,8 @@ export interface LambdaCode {
   readonly body: Code;
   /** When the body is itself a lambda: its code (multi-argument calls bind directly). */
   readonly inner: LambdaCode | undefined;
+  /** Inline cache of pattern binding: the last argument shape and each formal's index in it. */
+  readonly ic: { shape: Shape | undefined; idx: Int32Array | undefined };
 }
 
 export interface FormalCode {
