@@ -3,14 +3,14 @@
 // files and .drv files), registers paths valid in one transaction, answers path-info, reference
 // and closure queries, finishes builders' outputs (canonicalise, hash, scan references), keeps
 // per-path locks and temp roots, verifies contents, and collects garbage.
-// Content is always written under a private temporary name inside the store, made read-only,
-// renamed into place under the path's lock, and only then registered; so a crash at any moment
+// Content is always written under a private temporary name directly in the store directory
+// (`.imgeval-tmp-<pid>_<start>-<n>`: same file system, no per-path directory to create and
+// remove), made read-only, renamed into place under the path's lock, and only then registered; so a crash at any moment
 // leaves unregistered leftovers (ignored, then cleaned) and never a registered incomplete path.
 // It never knows images or builders, and never writes outside its root.
 
 import { createHash } from 'node:crypto';
 import {
-  appendFileSync,
   closeSync,
   existsSync,
   lstatSync,
@@ -43,7 +43,7 @@ import {
 import { StoreDb } from './db.js';
 import { nodeFsReader } from './fs-reader.js';
 import { CANONICAL_MTIME, canonicaliseTree, copyingReader, deleteTree, filteredReader, treeBytes, type FsPath, type PathFilter } from './fs-tree.js';
-import { FileLock, SELF_ID, isLocked, lockAsync, lockSync, ownerAlive, removeStaleLocks, sleepSync, tryLock } from './lock.js';
+import { FileLock, SELF_ID, dropOwnerFiles, isLocked, lockAsync, lockSync, ownerAlive, removeStaleLocks, sleepSync, tryLock } from './lock.js';
 import { canonicalNarHash, infoFromRow, pathInfoJSON, recordOf, type NewPathInfo, type ValidPathInfo } from './path-info.js';
 import { ReferenceScanner } from './references.js';
 import { checkSchemaFile, ensureLayout, resolveStoreRoot, storeLayout, writeSchemaFile, type StoreLayout } from './store-root.js';
@@ -127,6 +127,8 @@ export class LocalStore {
   private readonly db: StoreDb;
   private readonly onLockWait: ((what: string) => void) | undefined;
   private tempRootsFile: string | undefined;
+  /** Open (append) descriptor of tempRootsFile, kept for the handle's life as Nix does. */
+  private tempRootsFd: number | undefined;
   private readonly tempRooted = new Set<string>();
   private readonly exitHook = (): void => this.removeTempRoots();
   private closed = false;
@@ -176,6 +178,8 @@ export class LocalStore {
     this.removeTempRoots();
     process.removeListener('exit', this.exitHook);
     this.db.close();
+    dropOwnerFiles(this.layout.realStoreDir);
+    dropOwnerFiles(this.layout.stateDir);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -368,19 +372,21 @@ export class LocalStore {
   // ------------------------------------------------------------------------------------------
   // Adding content
 
-  /** A fresh private directory inside the store (same file system, so renames are atomic). */
-  private makeTempDir(): string {
-    const dir = join(this.layout.realStoreDir, `${TMP_PREFIX}${SELF_ID.replace(' ', '_')}-${tmpCounter++}`);
-    mkdirSync(dir, { mode: 0o700 });
-    return dir;
+  /**
+   * A fresh private name directly in the store directory (same file system, so renames are
+   * atomic; a dead process's leftovers are removed by removeDeadLeftovers). Nothing is created.
+   */
+  private makeTempName(): string {
+    return join(this.layout.realStoreDir, `${TMP_PREFIX}${SELF_ID.replace(' ', '_')}-${tmpCounter++}`);
   }
 
   /**
    * Moves finished content (canonical, read-only) from `tmpContent` to `info.path` and registers
-   * it, under the path's lock; a path that became valid meanwhile is left alone. Always removes
-   * `tmpDir`.
+   * it, under the path's lock; a path that became valid meanwhile is left alone. `tmpContent` is
+   * gone afterwards (renamed or removed).
    */
-  private moveIntoStore(tmpDir: string, tmpContent: string, info: NewPathInfo): void {
+  private moveIntoStore(tmpContent: string, info: NewPathInfo): void {
+    let moved = false;
     try {
       this.addTempRoot(info.path);
       if (this.db.isValid(info.path)) return;
@@ -388,15 +394,23 @@ export class LocalStore {
       try {
         if (this.db.isValid(info.path)) return;
         const dest = this.toPhysical(info.path);
-        // An unregistered leftover (a crash after the rename, a failed build): replace it.
-        deleteTree(dest);
-        renameSync(tmpContent, dest);
+        try {
+          // Usually nothing is there; a leftover file is replaced atomically by the rename.
+          renameSync(tmpContent, dest);
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+          // An unregistered leftover directory (a crash after the rename, a failed build): replace it.
+          deleteTree(dest);
+          renameSync(tmpContent, dest);
+        }
+        moved = true;
         this.registerValidPaths([info]);
       } finally {
         lock.release();
       }
     } finally {
-      deleteTree(tmpDir);
+      if (!moved) deleteTree(tmpContent);
     }
   }
 
@@ -407,16 +421,15 @@ export class LocalStore {
    * copied into a temporary place together. Returns the store path.
    */
   addToStore(srcPath: string, opts: AddToStoreOptions = {}): string {
-    const tmpDir = this.makeTempDir();
-    const tmpContent = join(tmpDir, 'x');
+    const tmpContent = this.makeTempName();
     let info: NewPathInfo;
     try {
       info = ingest(srcPath, opts, tmpContent);
     } catch (e) {
-      deleteTree(tmpDir);
+      deleteTree(tmpContent);
       throw e;
     }
-    this.moveIntoStore(tmpDir, tmpContent, info);
+    this.moveIntoStore(tmpContent, info);
     return info.path;
   }
 
@@ -444,8 +457,8 @@ export class LocalStore {
     const path = makeTextPath(name, data, refs);
     this.addTempRoot(path);
     if (this.db.isValid(path)) return path;
-    const tmpDir = this.makeTempDir();
-    const tmpContent = join(tmpDir, 'x');
+    // One small file: written under a temporary name in the store dir, no fsync (as Nix).
+    const tmpContent = this.makeTempName();
     try {
       const fd = openSync(tmpContent, 'wx', 0o444);
       try {
@@ -456,11 +469,11 @@ export class LocalStore {
         closeSync(fd);
       }
     } catch (e) {
-      deleteTree(tmpDir);
+      deleteTree(tmpContent);
       throw e;
     }
     const { narHash, narSize } = narHashOfFile(data);
-    this.moveIntoStore(tmpDir, tmpContent, {
+    this.moveIntoStore(tmpContent, {
       path,
       narHash: printHash('sha256', narHash, 'base32', true),
       narSize,
@@ -573,9 +586,12 @@ export class LocalStore {
       // `<pid>` as Nix names it; a second handle in the same process gets `<pid>-<n>`.
       const n = handleCounter++;
       this.tempRootsFile = join(this.layout.tempRootsDir, n === 0 ? String(process.pid) : `${process.pid}-${n}`);
+      this.tempRootsFd = openSync(this.tempRootsFile, 'a', 0o644);
       process.on('exit', this.exitHook);
     }
-    appendFileSync(this.tempRootsFile, storePath + '\0');
+    const entry = Buffer.from(storePath + '\0', 'latin1');
+    let off = 0;
+    while (off < entry.length) off += writeSync(this.tempRootsFd!, entry, off, entry.length - off);
     this.tempRooted.add(storePath);
     // A collector takes its lock before reading the temp roots: once no collector holds it, any
     // later one will see this root. Wait for one that might have read them before we wrote.
@@ -589,6 +605,14 @@ export class LocalStore {
 
   private removeTempRoots(): void {
     if (this.tempRootsFile) {
+      if (this.tempRootsFd !== undefined) {
+        try {
+          closeSync(this.tempRootsFd);
+        } catch {
+          /* closed */
+        }
+        this.tempRootsFd = undefined;
+      }
       try {
         unlinkSync(this.tempRootsFile);
       } catch {
@@ -827,17 +851,22 @@ export class LocalStore {
     return n;
   }
 
-  /** Removes temp and trash dirs of dead imgeval processes and their stale lock files. */
+  /**
+   * Removes the temp and trash entries and lock owner files of dead imgeval processes, in the
+   * store dir and (owner files of the GC lock) the state dir.
+   */
   private removeDeadLeftovers(): void {
-    let names: string[] = [];
-    try {
-      names = readdirSync(this.layout.realStoreDir);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const m = OWN_ENTRY.exec(n);
-      if (m && !ownerAlive(`${m[1]} ${m[2]}`)) deleteTree(join(this.layout.realStoreDir, n));
+    for (const dir of [this.layout.realStoreDir, this.layout.stateDir]) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        const m = OWN_ENTRY.exec(n);
+        if (m && !ownerAlive(`${m[1]} ${m[2]}`)) deleteTree(join(dir, n));
+      }
     }
   }
 
