@@ -1,8 +1,7 @@
 // fromTOML (src/eval/lib/toml.ts) against Nix 2.8 (toml.golden.json from gen-goldens.ts): the
 // corpus' fromTOML documents and hand-picked cases for every construct, the table rules,
 // number edge cases, strings, dates and errors. Values must be identical; for an error, Nix
-// must fail too, and the message must be Nix's for dates (toml11's syntax-error wording is
-// followed only loosely, see the module doc).
+// must fail too, with the same first message line (two known exceptions below).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -37,6 +36,13 @@ function tag(v: JsonTree): unknown {
 
 const DATE_ERROR = 'while parsing a TOML string: Dates and times are not supported';
 
+/**
+ * Errors whose wording differs from Nix's (both fail): Nix 2.8 crashes on a bad UTF-8 byte in
+ * a literal string (a failed assertion in toml11), and toml11 names the enclosing table, not
+ * the key, when a dotted key enters a table defined by a header.
+ */
+const KNOWN_MESSAGE_DIFFERENCES = new Set(["a = '\xff'", '[a.b]\nx = 1\n[a]\nb.y = 2']);
+
 const golden = suite('fromTOML goldens');
 const groups = new Map<string, Case[]>();
 for (const c of cases) groups.set(c.from, [...(groups.get(c.from) ?? []), c]);
@@ -56,8 +62,7 @@ for (const [name, cs] of groups) {
       if (c.error === undefined) {
         if (!('value' in got) || JSON.stringify(got.value) !== JSON.stringify(c.value)) bad.push(show);
       } else if (!('error' in got)) bad.push(show);
-      else if ((c.error === DATE_ERROR || got.error === DATE_ERROR) && got.error !== c.error) bad.push(show);
-      else if (!got.error.startsWith('while parsing a TOML string: ')) bad.push(show);
+      else if (got.error !== c.error && !KNOWN_MESSAGE_DIFFERENCES.has(c.text)) bad.push(show);
     }
     assert.equal(bad, []);
   });
