@@ -1,6 +1,8 @@
 // base/code-frame: renders an ImgError for people: `error[CODE]: message`, the location as
 // file:line:col, a code frame with line numbers and carets under the span, notes, and the
 // trace (capped, with repeated frames folded). The only place that turns offsets into lines.
+// The result is a byte string like every Nix string (one char = one byte): source lines and
+// messages already are, and the renderer's own non-ASCII marks are written as UTF-8 bytes.
 
 import type { ImgError, TraceFrame } from './error.js';
 import { formatLocation, type Span } from './source.js';
@@ -11,6 +13,9 @@ export interface RenderOptions {
   /** At most this many trace frames are shown (after folding repeats). */
   maxTrace?: number;
 }
+
+/** `…` (U+2026) as its UTF-8 bytes, in the byte-string form. */
+const ELLIPSIS = '\u00e2\u0080\u00a6';
 
 const C = {
   red: (s: string) => `\x1b[31;1m${s}\x1b[0m`,
@@ -78,7 +83,7 @@ export function renderError(e: ImgError, opts: RenderOptions = {}): string {
   }
   if (e.trace.length > 0) {
     out.push('trace (innermost first):');
-    for (const l of foldTrace(e.trace, opts.maxTrace ?? 20)) out.push(`  … ${l}`);
+    for (const l of foldTrace(e.trace, opts.maxTrace ?? 20)) out.push(`  ${ELLIPSIS} ${l}`);
   }
   return out.join('\n') + '\n';
 }

@@ -306,10 +306,7 @@ export function reportStackOverflow(r: EvalRun, io: IO): number {
   return 1;
 }
 
-/**
- * An error rendered for an IO that writes latin1 (byte strings): the renderer's own non-latin1
- * characters (`…`) are turned into their UTF-8 bytes; messages and code frames already are bytes.
- */
+/** An error rendered for the IO (renderError already gives a byte string). */
 export function renderForIO(e: ImgError, io: IO): string {
-  return renderError(e, { color: io.errIsTTY }).replace(/[\u0100-\uffff]/g, (c) => Buffer.from(c, 'utf8').toString('latin1'));
+  return renderError(e, { color: io.errIsTTY });
 }
