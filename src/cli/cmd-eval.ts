@@ -49,8 +49,9 @@ expression EXPR, forces the result deeply and prints it as \`nix-instantiate --e
   --json, --xml      print as JSON / as toXML's XML (--no-location drops positions)
   --doc NAME         print the documentation of builtins.NAME ('--doc builtins' lists them)
   --store DIR        the store's physical root (default: $IMGEVAL_STORE, else $XDG_DATA_HOME/imgeval/store)
-  --read-write-mode  write .drv files, toFile and source paths into the store (by default store
-                     paths are only computed, as nix-instantiate --eval does)
+  --readonly-mode    only compute store paths: write no .drv file, toFile or source path into the
+                     store (by default they are written, so that printed paths exist; Nix's
+                     nix-instantiate --eval needs --read-write-mode for that, accepted here too)
 Exit status: 0 ok, 1 evaluation or syntax error, 2 bad usage.`;
 
 /** Where an evaluation runs: directory, environment, and trace lines to skip (already shown). */
@@ -121,14 +122,15 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
   if (env.NIX_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.NIX_PATH)));
   const skip = ctx.skipTraces ?? 0;
   // The composition root (cli/session.ts): store built-ins, the prelude, the store opened lazily;
-  // read-only unless --read-write-mode, as nix-instantiate --eval.
+  // the .drv files (and toFile/source paths) of what is evaluated are written into the store,
+  // unless --readonly-mode (nix-instantiate --eval is read-only unless --read-write-mode).
   const st = createSession({
     storeRoot: flagValue(parsed, '--store'),
     env,
     cwd: ctx.cwd,
     searchPath,
     home: env.HOME !== undefined ? latin1(env.HOME) : undefined,
-    readOnly: !flagSet(parsed, '--read-write-mode'),
+    readOnly: flagSet(parsed, '--readonly-mode') && !flagSet(parsed, '--read-write-mode'),
     trace: (line) => {
       if (traces++ >= skip) io.err(`${line}\n`);
     },
