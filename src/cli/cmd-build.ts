@@ -19,12 +19,12 @@ const BUILTINS = DEFAULT_BUILTINS.with(IMAGE_BUILDERS);
 import { realise, type DerivedPath } from '../build/scheduler.js';
 import { STORE_DIR, isDerivationPath } from '../derivation/store-path.js';
 import { callValue } from '../eval/ops.js';
-import { Attrs, Lambda, NixString, Thunk, force, type Lazy, type Value } from '../eval/value.js';
-import type { SearchPathEntry } from '../eval/index.js';
+import { Attrs, NixString, force, type Lazy, type Value } from '../eval/value.js';
 import { LocalStore } from '../store/local-store.js';
 import { UsageError, flagAll, flagSet, flagValue, parseArgs, type FlagSpec } from './args.js';
 import type { IO } from './io.js';
 import type { Command } from './main.js';
+import { autoArgsFrom, autoCall, latin1, loadRoot, searchPathFrom, selectAttrPath } from './input.js';
 import { Progress } from './progress.js';
 import { createSession, type Session } from './session.js';
 
@@ -73,87 +73,6 @@ Arguments that are .drv store paths (DRV or DRV!OUTPUT) are built without evalua
 Build logs are kept under <store>/nix/var/log/imgeval/drvs/.
 Exit status: 0 ok, 1 evaluation or build error, 2 bad usage.`;
 
-const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-
-function parseSearchPathEntry(p: string): SearchPathEntry {
-  const eq = p.indexOf('=');
-  return eq < 0 ? { prefix: '', path: p } : { prefix: p.slice(0, eq), path: p.slice(eq + 1) };
-}
-
-function parseSearchPathEntries(s: string): SearchPathEntry[] {
-  const parts: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === ':' && !s.startsWith('//', i + 1)) {
-      parts.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  parts.push(cur);
-  return parts.filter((p) => p !== '').map(parseSearchPathEntry);
-}
-
-function autoCall(v: Value, args: Map<string, Lazy>): Value {
-  if (v instanceof Attrs) {
-    const f = v.m.get('__functor');
-    if (f !== undefined) return autoCall(callValue(force(f), [v], undefined), args);
-  }
-  if (!(v instanceof Lambda) || v.f.formals === undefined) return v;
-  const m = new Map<string, Lazy>();
-  if (v.f.ellipsis) for (const [k, x] of args) m.set(k, x);
-  else
-    for (const fm of v.f.formals) {
-      const x = args.get(fm.name);
-      if (x !== undefined) m.set(fm.name, x);
-      else if (fm.def === undefined)
-        throw new ImgError('E_CALL', `cannot evaluate a function that has an argument without a value ('${fm.name}')`, fm.span, [
-          { message: `pass it with --arg ${fm.name} EXPR or --argstr ${fm.name} VALUE` },
-        ]);
-    }
-  return callValue(v, [new Attrs(m)], undefined);
-}
-
-function splitAttrPath(p: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '.') {
-      out.push(cur);
-      cur = '';
-    } else if (c === '"') {
-      const j = p.indexOf('"', i + 1);
-      if (j < 0) throw new UsageError(`missing closing quote in selection path '${p}'`);
-      cur += p.slice(i + 1, j);
-      i = j;
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
-/** Follows an attribute path (auto-calling on the way); returns the value and where it was defined. */
-function selectAttrPath(root: Value, path: string, args: Map<string, Lazy>): { v: Value; span: Span | undefined } {
-  if (path === '') return { v: root, span: undefined };
-  let v = root;
-  let span: Span | undefined;
-  for (const part of splitAttrPath(path)) {
-    v = autoCall(v, args);
-    if (/^[0-9]+$/.test(part) && Array.isArray(v)) {
-      const i = Number(part);
-      if (i >= v.length) throw new ImgError('E_EVAL', `list index ${i} in selection path '${path}' is out of range`);
-      v = force(v[i]!);
-      continue;
-    }
-    if (!(v instanceof Attrs)) throw new ImgError('E_TYPE', `the expression selected by the selection path '${path}' should be a set`);
-    const x = v.m.get(part);
-    if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${part}' in selection path '${path}' not found`);
-    span = v.posOf(part) ?? span;
-    v = force(x);
-  }
-  return { v, span };
-}
 
 interface Target extends DerivedPath {
   outputName: string;
@@ -246,10 +165,7 @@ export const command: Command = {
     if (flagSet(p, '--no-link') && flagSet(p, '--out-link')) throw new UsageError(`--no-link and --out-link cannot be used together`);
     const cwd = process.cwd();
     const env = process.env;
-    const searchPath: SearchPathEntry[] = [];
-    for (const [x] of flagAll(p, '--include')) searchPath.push(parseSearchPathEntry(latin1(x!)));
-    if (env.IMG_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.IMG_PATH)));
-    if (env.NIX_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.NIX_PATH)));
+    const searchPath = searchPathFrom(p, env);
 
     const session: Session = createSession({
       storeRoot: flagValue(p, '--store'),
@@ -271,21 +187,8 @@ export const command: Command = {
         if (p.positional.length > 1) throw new UsageError(`expected one FILE or EXPR, got ${p.positional.length}`);
         const st = session.state;
         const input = p.positional[0] ?? '';
-        const autoArgs = new Map<string, Lazy>();
-        for (const [name, expr] of flagAll(p, '--arg')) {
-          const file = new SourceFile('(string)', latin1(expr!), latin1(cwd));
-          autoArgs.set(latin1(name!), new Thunk(() => st.evalSource(file), null));
-        }
-        for (const [name, value] of flagAll(p, '--argstr')) autoArgs.set(latin1(name!), latin1(value!));
-        let root: Value;
-        if (isExpr) root = st.evalSource(new SourceFile('(string)', latin1(input), latin1(cwd)));
-        else {
-          const arg = latin1(input);
-          let path: string;
-          if (arg.startsWith('<') && arg.endsWith('>')) path = st.findFile(st.searchPath, arg.slice(1, -1), undefined);
-          else path = st.canonPath(arg.startsWith('/') ? arg : `${latin1(cwd)}/${arg}`);
-          root = st.importFile(path, undefined);
-        }
+        const autoArgs = autoArgsFrom(p, st, latin1(cwd));
+        const root = loadRoot(st, isExpr, input, latin1(cwd));
         const attrPaths = flagAll(p, '--attr').map(([x]) => latin1(x!));
         if (attrPaths.length === 0) attrPaths.push('');
         const format = flagValue(p, '--format');

@@ -8,11 +8,10 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { ImgError } from '../base/error.js';
 import { renderError } from '../base/code-frame.js';
-import { SourceFile } from '../base/source.js';
-import { ALL_BUILTINS, ContextBuilder, EvalState, forceDeep, printJSON, printValue, printXML, type SearchPathEntry } from '../eval/index.js';
-import { callValue, isStackOverflow } from '../eval/ops.js';
-import { Attrs, Lambda, Thunk, force, type Lazy, type Value } from '../eval/value.js';
+import { ALL_BUILTINS, ContextBuilder, forceDeep, printJSON, printValue, printXML } from '../eval/index.js';
+import { isStackOverflow } from '../eval/ops.js';
 import { UsageError, flagAll, flagSet, flagValue, parseArgs, type FlagSpec } from './args.js';
+import { autoArgsFrom, autoCall, latin1, loadRoot, searchPathFrom, selectAttrPath } from './input.js';
 import { createSession } from './session.js';
 import type { IO } from './io.js';
 import type { Command } from './main.js';
@@ -69,29 +68,6 @@ export interface EvalRun {
   stackOverflow: boolean;
 }
 
-const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-
-export function parseSearchPathEntries(s: string): SearchPathEntry[] {
-  const out: SearchPathEntry[] = [];
-  // NIX_PATH syntax: colon-separated, but a URL's "scheme://" keeps its colon.
-  const parts: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === ':' && !s.startsWith('//', i + 1)) {
-      parts.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  parts.push(cur);
-  for (const p of parts) if (p !== '') out.push(parseSearchPathEntry(p));
-  return out;
-}
-
-export function parseSearchPathEntry(p: string): SearchPathEntry {
-  const eq = p.indexOf('=');
-  return eq < 0 ? { prefix: '', path: p } : { prefix: p.slice(0, eq), path: p.slice(eq + 1) };
-}
 
 /** Runs `imgeval eval` synchronously in this thread. */
 export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
@@ -116,10 +92,7 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
   const input = parsed.positional[0] ?? '';
   const cwd = latin1(ctx.cwd);
   const env = ctx.env;
-  const searchPath: SearchPathEntry[] = [];
-  for (const [p] of flagAll(parsed, '--include')) searchPath.push(parseSearchPathEntry(latin1(p!)));
-  if (env.IMG_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.IMG_PATH)));
-  if (env.NIX_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.NIX_PATH)));
+  const searchPath = searchPathFrom(parsed, env);
   const skip = ctx.skipTraces ?? 0;
   // The composition root (cli/session.ts): store built-ins, the prelude, the store opened lazily;
   // the .drv files (and toFile/source paths) of what is evaluated are written into the store,
@@ -137,28 +110,13 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
   }).state;
   try {
     // Auto-arguments are lazy: each --arg expression is evaluated only if used.
-    const autoArgs = new Map<string, Lazy>();
-    for (const [name, expr] of flagAll(parsed, '--arg')) {
-      const file = new SourceFile('(string)', latin1(expr!), cwd);
-      autoArgs.set(latin1(name!), new Thunk(() => st.evalSource(file), null));
-    }
-    for (const [name, value] of flagAll(parsed, '--argstr')) autoArgs.set(latin1(name!), latin1(value!));
-
-    let root: Value;
-    if (isExpr) root = st.evalSource(new SourceFile('(string)', latin1(input), cwd));
-    else {
-      const arg = latin1(input);
-      let path: string;
-      if (arg.startsWith('<') && arg.endsWith('>')) path = st.findFile(st.searchPath, arg.slice(1, -1), undefined);
-      else path = st.canonPath(arg.startsWith('/') ? arg : `${cwd}/${arg}`);
-      root = st.importFile(path, undefined);
-    }
+    const autoArgs = autoArgsFrom(parsed, st, cwd);
+    const root = loadRoot(st, isExpr, input, cwd);
     const attrPaths = flagAll(parsed, '--attr').map(([p]) => latin1(p!));
     if (attrPaths.length === 0) attrPaths.push('');
     const outputs: string[] = [];
     for (const ap of attrPaths) {
-      let v = selectAttrPath(root, ap, autoArgs);
-      v = autoCall(v, autoArgs);
+      const v = autoCall(selectAttrPath(root, ap, autoArgs).v, autoArgs);
       if (flagSet(parsed, '--json')) {
         forceDeep(v);
         // nix-instantiate --eval --json prints no newline after the JSON
@@ -182,70 +140,6 @@ export function runEval(argv: string[], io: IO, ctx: EvalContext): EvalRun {
     }
     throw e;
   }
-}
-
-export function autoCall(v: Value, args: Map<string, Lazy>): Value {
-  if (args.size === 0) return v;
-  if (v instanceof Attrs) {
-    const f = v.get('__functor');
-    if (f !== undefined) return autoCall(callValue(force(f), [v], undefined), args);
-  }
-  if (!(v instanceof Lambda) || v.f.formals === undefined) return v;
-  const m = new Map<string, Lazy>();
-  if (v.f.ellipsis) for (const [k, x] of args) m.set(k, x);
-  else
-    for (const fm of v.f.formals) {
-      const x = args.get(fm.name);
-      if (x !== undefined) m.set(fm.name, x);
-      else if (fm.def === undefined)
-        throw new ImgError('E_CALL', `cannot evaluate a function that has an argument without a value ('${fm.name}')`, fm.span, [
-          { message: `pass it with --arg ${fm.name} EXPR or --argstr ${fm.name} VALUE` },
-        ]);
-    }
-  return callValue(v, [new Attrs(m)], undefined);
-}
-
-export function selectAttrPath(root: Value, path: string, args: Map<string, Lazy>): Value {
-  if (path === '') return root;
-  let v = root;
-  const parts = splitAttrPath(path);
-  for (const part of parts) {
-    v = autoCall(v, args);
-    if (/^[0-9]+$/.test(part) && Array.isArray(v)) {
-      const i = Number(part);
-      if (i >= v.length) throw new ImgError('E_EVAL', `list index ${i} in selection path '${path}' is out of range`);
-      v = force(v[i]!);
-      continue;
-    }
-    if (!(v instanceof Attrs)) throw new ImgError('E_TYPE', `the expression selected by the selection path '${path}' should be a set but is ${typeName(v)}`);
-    const x = v.get(part);
-    if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${part}' in selection path '${path}' not found`);
-    v = force(x);
-  }
-  return v;
-}
-
-function typeName(v: Value): string {
-  return Array.isArray(v) ? 'a list' : v === null ? 'null' : typeof v === 'number' ? 'an integer' : 'not a set';
-}
-
-function splitAttrPath(p: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i]!;
-    if (c === '.') {
-      out.push(cur);
-      cur = '';
-    } else if (c === '"') {
-      const j = p.indexOf('"', i + 1);
-      if (j < 0) throw new UsageError(`missing closing quote in selection path '${p}'`);
-      cur += p.slice(i + 1, j);
-      i = j;
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 /**

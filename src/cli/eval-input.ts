@@ -5,12 +5,11 @@
 // true`; the elements of a list). Never prints.
 
 import { ImgError } from '../base/error.js';
-import { SourceFile } from '../base/source.js';
 import { coerceToString, forceBool, forceStringNoCtx, isDerivation } from '../eval/ops.js';
-import { ContextBuilder, type SearchPathEntry } from '../eval/index.js';
-import { Attrs, Thunk, force, type Lazy, type Value } from '../eval/value.js';
+import { ContextBuilder } from '../eval/index.js';
+import { Attrs, force, type Lazy, type Value } from '../eval/value.js';
 import { UsageError, flagAll, flagSet, flagValue, type FlagSpec, type ParsedArgs } from './args.js';
-import { autoCall, parseSearchPathEntries, parseSearchPathEntry, selectAttrPath } from './cmd-eval.js';
+import { autoArgsFrom, autoCall, latin1, loadRoot, searchPathFrom, selectAttrPath } from './input.js';
 import { createSession, type Session } from './session.js';
 
 export const INPUT_FLAGS: Record<string, FlagSpec> = {
@@ -23,8 +22,6 @@ export const INPUT_FLAGS: Record<string, FlagSpec> = {
   '--show-trace': { arity: 0 },
 };
 
-const latin1 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-
 export interface InputContext {
   cwd: string;
   env: Record<string, string | undefined>;
@@ -34,10 +31,7 @@ export interface InputContext {
 /** A writing session for the flags (store root from --store, IMGEVAL_STORE or the XDG default). */
 export function sessionFor(parsed: ParsedArgs, ctx: InputContext): Session {
   const env = ctx.env;
-  const searchPath: SearchPathEntry[] = [];
-  for (const [p] of flagAll(parsed, '--include')) searchPath.push(parseSearchPathEntry(latin1(p!)));
-  if (env.IMG_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.IMG_PATH)));
-  if (env.NIX_PATH) searchPath.push(...parseSearchPathEntries(latin1(env.NIX_PATH)));
+  const searchPath = searchPathFrom(parsed, env);
   return createSession({
     storeRoot: flagValue(parsed, '--store'),
     env,
@@ -53,24 +47,11 @@ export function sessionFor(parsed: ParsedArgs, ctx: InputContext): Session {
 export function evalInputs(session: Session, parsed: ParsedArgs, input: string, cwdNative: string): Value[] {
   const st = session.state;
   const cwd = latin1(cwdNative);
-  const autoArgs = new Map<string, Lazy>();
-  for (const [name, expr] of flagAll(parsed, '--arg')) {
-    const file = new SourceFile('(string)', latin1(expr!), cwd);
-    autoArgs.set(latin1(name!), new Thunk(() => st.evalSource(file), null));
-  }
-  for (const [name, value] of flagAll(parsed, '--argstr')) autoArgs.set(latin1(name!), latin1(value!));
-  let root: Value;
-  if (flagSet(parsed, '--expr')) root = st.evalSource(new SourceFile('(string)', latin1(input), cwd));
-  else {
-    const arg = latin1(input);
-    let path: string;
-    if (arg.startsWith('<') && arg.endsWith('>')) path = st.findFile(st.searchPath, arg.slice(1, -1), undefined);
-    else path = st.canonPath(arg.startsWith('/') ? arg : `${cwd}/${arg}`);
-    root = st.importFile(path, undefined);
-  }
+  const autoArgs = autoArgsFrom(parsed, st, cwd);
+  const root = loadRoot(st, flagSet(parsed, '--expr'), input, cwd);
   const attrPaths = flagAll(parsed, '--attr').map(([p]) => latin1(p!));
   if (attrPaths.length === 0) attrPaths.push('');
-  return attrPaths.map((ap) => autoCall(selectAttrPath(root, ap, autoArgs), autoArgs));
+  return attrPaths.map((ap) => autoCall(selectAttrPath(root, ap, autoArgs).v, autoArgs));
 }
 
 /** One derivation found in a value: its drvPath and the output it stands for. */
