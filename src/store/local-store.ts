@@ -114,6 +114,10 @@ let tmpCounter = 0;
 /** Store handles opened by this process (each has its own temp-roots file). */
 let handleCounter = 0;
 
+/** Handles whose temp-roots file the exit listener removes. */
+const withTempRoots = new Set<LocalStore>();
+let exitHookInstalled = false;
+
 /** Nix's "getting status of '…': No such file or directory" for a missing source. */
 function ioError(e: unknown, what: string): ImgError {
   const code = (e as { code?: string }).code;
@@ -130,7 +134,6 @@ export class LocalStore {
   /** Open (append) descriptor of tempRootsFile, kept for the handle's life as Nix does. */
   private tempRootsFd: number | undefined;
   private readonly tempRooted = new Set<string>();
-  private readonly exitHook = (): void => this.removeTempRoots();
   private closed = false;
 
   private constructor(layout: StoreLayout, db: StoreDb, opts: OpenStoreOptions) {
@@ -176,7 +179,7 @@ export class LocalStore {
     if (this.closed) return;
     this.closed = true;
     this.removeTempRoots();
-    process.removeListener('exit', this.exitHook);
+    withTempRoots.delete(this);
     this.db.close();
     dropOwnerFiles(this.layout.realStoreDir);
     dropOwnerFiles(this.layout.stateDir);
@@ -587,7 +590,14 @@ export class LocalStore {
       const n = handleCounter++;
       this.tempRootsFile = join(this.layout.tempRootsDir, n === 0 ? String(process.pid) : `${process.pid}-${n}`);
       this.tempRootsFd = openSync(this.tempRootsFile, 'a', 0o644);
-      process.on('exit', this.exitHook);
+      withTempRoots.add(this);
+      if (!exitHookInstalled) {
+        // One listener for all handles: a process may open many stores without closing them.
+        process.on('exit', () => {
+          for (const h of withTempRoots) h.removeTempRoots();
+        });
+        exitHookInstalled = true;
+      }
     }
     const entry = Buffer.from(storePath + '\0', 'latin1');
     let off = 0;
@@ -603,7 +613,8 @@ export class LocalStore {
     }
   }
 
-  private removeTempRoots(): void {
+  /** Removes this handle's temp-roots file (at close, and at process exit). */
+  removeTempRoots(): void {
     if (this.tempRootsFile) {
       if (this.tempRootsFd !== undefined) {
         try {
