@@ -59,10 +59,10 @@ export function parse(file: SourceFile, opts: ParseOptions): ParseResult {
     return { ok: true, expr };
   } catch (e) {
     // Recursive descent over absurdly deep nesting can exhaust the JS stack: a user error.
-    // (Chevrotain may report it as another RangeError while unwinding; its state is then not
-    // trustworthy, so the next parse builds a fresh parser.)
+    // (If it happened inside Chevrotain, whose rule stack may then be left unbalanced, the next
+    // parse builds a fresh CstParser; the hand-written reader keeps no state between parses.)
     if (e instanceof RangeError) {
-      resetParser();
+      if (parser) resetParser();
       return { ok: false, errors: [new ImgError('E_PARSE', 'expression nested too deeply (the parser ran out of stack)', spanAt(file, 0, 0))] };
     }
     throw e;
