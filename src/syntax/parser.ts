@@ -1,7 +1,9 @@
 // syntax/parser: the Chevrotain CstParser for the whole Nix grammar — grammar only, no embedded
 // actions; one instance per process, reused for every parse. Operator precedence is encoded in
 // one rule per level (loosest first), as Nix 2.8's bison precedences decide it. The rule names
-// are the production names of grammar/nix.ebnf.
+// are the production names of grammar/nix.ebnf. It is the grammar's reference: fast-parser.ts
+// reads the same grammar by hand (the hot path) and must change with it (test/syntax/fast-parser
+// compares the two); this parser runs for input the reader rejects, for the error messages.
 // Never builds AST nodes, resolves names or evaluates; never throws for user input.
 
 import type { CstNode, IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
