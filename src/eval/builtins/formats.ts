@@ -7,16 +7,40 @@ import { JsonFloat, JsonObject, parseJSON, type JsonTree } from '../lib/json.js'
 import { parseTOML } from '../lib/toml.js';
 import { compareVersions, parseDrvName, splitVersion } from '../lib/versions.js';
 import { forceString } from '../ops.js';
-import { Attrs, NixFloat, type BuiltinDef, type Lazy, type Value } from '../value.js';
+import { Attrs, EMPTY_SHAPE, NixFloat, Shape, type BuiltinDef, type Lazy, type Value } from '../value.js';
 
-function fromJsonTree(t: JsonTree): Value {
+/**
+ * A parsed tree as values. Objects with the same names share one `Shape` (records of a JSON
+ * array mostly do: cheaper to build, and attribute selection's inline caches then hit).
+ */
+function fromJsonTree(t: JsonTree, shapes: Map<string, Shape> = new Map()): Value {
   if (t === null || typeof t !== 'object') return t;
   if (t instanceof JsonFloat) return new NixFloat(t.value);
-  if (Array.isArray(t)) return t.map(fromJsonTree);
+  if (Array.isArray(t)) {
+    const out = new Array<Lazy>(t.length);
+    for (let i = 0; i < t.length; i++) out[i] = fromJsonTree(t[i]!, shapes);
+    return out;
+  }
   if (t instanceof JsonObject) {
-    const m = new Map<string, Lazy>();
-    for (const [k, v] of t.entries) m.set(k, fromJsonTree(v));
-    return new Attrs(m);
+    const m = t.entries;
+    const keys = [...m.keys()];
+    let sorted = true;
+    for (let i = 1; i < keys.length; i++)
+      if (!(keys[i - 1]! < keys[i]!)) {
+        sorted = false;
+        break;
+      }
+    if (!sorted) keys.sort();
+    // names are byte strings (chars <= 0xff): U+0100 cannot occur in them
+    const id = keys.join('\u0100');
+    let shape = shapes.get(id);
+    if (shape === undefined) {
+      shape = keys.length === 0 ? EMPTY_SHAPE : new Shape(keys);
+      shapes.set(id, shape);
+    }
+    const vals = new Array<Lazy>(keys.length);
+    for (let i = 0; i < keys.length; i++) vals[i] = fromJsonTree(m.get(keys[i]!)!, shapes);
+    return new Attrs(shape, vals);
   }
   return t as Value;
 }

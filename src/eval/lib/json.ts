@@ -241,7 +241,31 @@ class Lexer {
   private scanString(): Tok {
     this.reset();
     let run = '';
+    const s = this.s;
+    const len = s.length;
     for (;;) {
+      // Fast path: a run of plain bytes (printable ASCII but quote and backslash) is taken as one
+      // slice, with the same bookkeeping as byte-by-byte `get()` (no newline can be in it).
+      if (!this.nextUnget) {
+        const start = this.i;
+        let j = start;
+        let d = 0;
+        while (j < len) {
+          d = s.charCodeAt(j);
+          if (d < 0x20 || d > 0x7f || d === 0x22 || d === 0x5c) break;
+          j++;
+        }
+        if (j > start) {
+          const n = j - start;
+          const ts = this.tokenString;
+          for (let k = start; k < j; k++) ts.push(s.charCodeAt(k));
+          this.charsTotal += n;
+          this.charsLine += n;
+          this.current = s.charCodeAt(j - 1);
+          this.i = j;
+          run += n === len ? s : s.slice(start, j);
+        }
+      }
       const c = this.get();
       if (c === EOF) {
         this.errorMessage = 'invalid string: missing closing quote';
