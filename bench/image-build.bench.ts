@@ -6,7 +6,8 @@
 //  - the rebuild after one small store path of the contents changed (only the layers whose
 //    contents changed are hashed again): time as a fraction of the first build;
 //  - buildLayeredImage (compressor none: the archive written to the store, then hashed and
-//    scanned by the scheduler like any output): time and ratio;
+//    scanned by the scheduler like any output): time and ratio, and its rebuild with app-1.1 (a
+//    new archive: the fraction of its first build);
 //  - layer reuse between the two versions for both layering strategies ("auto", size-based,
 //    and "popularity"): the share of the second version's layer bytes already in the first.
 // Each build runs in a child process (fresh, so its peak RSS is its own).
@@ -22,6 +23,8 @@ const CHILD = process.argv[2] === '--child';
 
 interface ChildResult {
   ms: number;
+  /** CPU time (user + system) of the same span: the machine is shared, wall time varies. */
+  cpuMs: number;
   /** Evaluation and instantiation (until the build plan), part of ms. */
   evalMs: number;
   /** From process start (module loading included). */
@@ -39,11 +42,13 @@ async function child(): Promise<void> {
   // figure is the build's own; `coldMs` keeps the whole process time too.
   await buildImg(storeRoot!, { expr: `writeText "warm-up" "${process.pid}-${Date.now()}"` });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let planAt = 0;
   const r = await buildImg(storeRoot!, { expr: expr! }, { ...(check === 'check' ? { check: true } : {}), onEvent: (e) => { if (e.type === 'plan') planAt = performance.now(); } });
   const ms = performance.now() - t0;
   const b = r.get('')!;
-  const res: ChildResult = { ms, evalMs: planAt - t0, coldMs: performance.now(), maxRssMB: process.resourceUsage().maxRSS / 1024, drv: b.drvPath, out: b.physical, ...(b.conf ? { conf: b.conf } : {}) };
+  const cpu = process.cpuUsage(cpu0);
+  const res: ChildResult = { ms, cpuMs: (cpu.user + cpu.system) / 1000, evalMs: planAt - t0, coldMs: performance.now(), maxRssMB: process.resourceUsage().maxRSS / 1024, drv: b.drvPath, out: b.physical, ...(b.conf ? { conf: b.conf } : {}) };
   process.stdout.write(JSON.stringify(res) + '\n');
 }
 
@@ -142,15 +147,19 @@ async function main(): Promise<void> {
   // Baseline: tar | openssl over the same files (page cache warm: run it twice, keep the second).
   const storeDir = join(storeRoot, 'nix', 'store');
   const names = all.map((p) => p.slice('/nix/store/'.length));
+  // The shell's `times` gives the CPU time of tar and openssl (the machine may be shared: CPU
+  // ratios are steadier than wall-clock ones).
   const base = () => {
     const t = performance.now();
-    const r = spawnSync('sh', ['-c', `tar --sort=name -cf - -C '${storeDir}' ${names.join(' ')} | openssl dgst -sha256`], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const r = spawnSync('bash', ['-c', `tar --sort=name -cf - -C '${storeDir}' ${names.join(' ')} | openssl dgst -sha256 >/dev/null; times`], { encoding: 'utf8', maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(r.stderr);
-    return performance.now() - t;
+    const ms = performance.now() - t;
+    const secs = (r.stdout.trim().split('\n').pop() ?? '').split(/\s+/).map((x) => /^(\d+)m([\d.]+)s$/.exec(x)).map((m) => (m ? Number(m[1]) * 60 + Number(m[2]) : 0));
+    return { ms, cpuMs: 1000 * (secs[0]! + secs[1]!) };
   };
   base();
-  const baseMs = base();
-  console.log(`baseline tar --sort=name | openssl dgst -sha256: ${(baseMs / 1000).toFixed(2)} s`);
+  const { ms: baseMs, cpuMs: baseCpuMs } = base();
+  console.log(`baseline tar --sort=name | openssl dgst -sha256: ${(baseMs / 1000).toFixed(2)} s (CPU ${(baseCpuMs / 1000).toFixed(2)} s)`);
 
   // A fresh name per run and an empty layer-digest cache, so that a kept store (IMGEVAL_BENCH_KEEP)
   // measures a real first build again.
@@ -161,15 +170,17 @@ async function main(): Promise<void> {
 
   // streamLayeredImage: first build, then the rebuild with app-1.1.
   const s1 = runChild(storeRoot, expr(app1, 'streamLayeredImage', 'auto'));
-  console.log(`streamLayeredImage first build: ${(s1.ms / 1000).toFixed(2)} s = ${(s1.ms / baseMs).toFixed(2)}x the baseline (goal <= 2.0x); peak RSS ${s1.maxRssMB.toFixed(0)} MB (goal < 300 MB)`);
+  console.log(`streamLayeredImage first build: ${(s1.ms / 1000).toFixed(2)} s = ${(s1.ms / baseMs).toFixed(2)}x the baseline (goal <= 2.0x); peak RSS ${s1.maxRssMB.toFixed(0)} MB (goal < 300 MB); CPU ${(s1.cpuMs / 1000).toFixed(2)} s = ${(s1.cpuMs / baseCpuMs).toFixed(2)}x the baseline's CPU`);
   const s2 = runChild(storeRoot, expr(app2, 'streamLayeredImage', 'auto'));
-  console.log(`rebuild after changing one small store path: ${(s2.ms / 1000).toFixed(2)} s = ${((100 * s2.ms) / s1.ms).toFixed(1)}% of the first build (goal < 5%); of which evaluation ${(s2.evalMs / 1000).toFixed(2)} s, building ${((s2.ms - s2.evalMs) / 1000).toFixed(2)} s (${((100 * (s2.ms - s2.evalMs)) / (s1.ms - s1.evalMs)).toFixed(1)}% of the first build's building)`);
+  console.log(`rebuild after changing one small store path: ${(s2.ms / 1000).toFixed(2)} s = ${((100 * s2.ms) / s1.ms).toFixed(1)}% of the first build (goal < 5%); of which evaluation ${(s2.evalMs / 1000).toFixed(2)} s, building ${((s2.ms - s2.evalMs) / 1000).toFixed(2)} s (${((100 * (s2.ms - s2.evalMs)) / (s1.ms - s1.evalMs)).toFixed(1)}% of the first build's building); CPU ${(s2.cpuMs / 1000).toFixed(2)} s = ${((100 * s2.cpuMs) / s1.cpuMs).toFixed(1)}% of the first build's CPU`);
   console.log(`  (whole processes with start-up and module loading through tsx: first ${(s1.coldMs / 1000).toFixed(2)} s, rebuild ${(s2.coldMs / 1000).toFixed(2)} s)`);
 
   // buildLayeredImage: the archive itself (digests come from the layer cache of the stream build;
   // measured once more with the cache off, i.e. everything from scratch).
   const b1 = runChild(storeRoot, expr(app1, 'buildLayeredImage', 'auto'));
-  console.log(`buildLayeredImage (archive of ${(Number(du) / 2 ** 20).toFixed(0)} MiB written to the store, hashed and scanned): ${(b1.ms / 1000).toFixed(2)} s = ${(b1.ms / baseMs).toFixed(2)}x the baseline; peak RSS ${b1.maxRssMB.toFixed(0)} MB`);
+  console.log(`buildLayeredImage (archive of ${(Number(du) / 2 ** 20).toFixed(0)} MiB written to the store, hashed and scanned): ${(b1.ms / 1000).toFixed(2)} s = ${(b1.ms / baseMs).toFixed(2)}x the baseline; CPU ${(b1.cpuMs / 1000).toFixed(2)} s = ${(b1.cpuMs / baseCpuMs).toFixed(2)}x the baseline's CPU; peak RSS ${b1.maxRssMB.toFixed(0)} MB`);
+  const b2 = runChild(storeRoot, expr(app2, 'buildLayeredImage', 'auto'));
+  console.log(`buildLayeredImage rebuild after changing one small store path: ${(b2.ms / 1000).toFixed(2)} s = ${((100 * b2.ms) / b1.ms).toFixed(1)}% of its first build (goal < 5%); of which evaluation ${(b2.evalMs / 1000).toFixed(2)} s, building ${((b2.ms - b2.evalMs) / 1000).toFixed(2)} s; CPU ${(b2.cpuMs / 1000).toFixed(2)} s = ${((100 * b2.cpuMs) / b1.cpuMs).toFixed(1)}% of its first build's CPU; peak RSS ${b2.maxRssMB.toFixed(0)} MB`);
 
   // Layer reuse between the two versions, per strategy.
   const reuse = (layering: string, wrapped: boolean) => {
