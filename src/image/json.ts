@@ -29,9 +29,13 @@ function entriesOf(v: JsonObject | Ordered): [string, JsonValue][] {
 }
 
 const hex4 = (c: number) => c.toString(16).padStart(4, '0');
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const GO_PLAIN = /^[\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]*$/;
 
 /** Escapes a binary string as a JSON string literal in the given style (result is binary too). */
 function quote(s: string, style: JsonStyle): string {
+  // Printable ASCII without '"', '\\' (and, for Go, '<', '>', '&') is written as is in every style.
+  if ((style === 'go' ? GO_PLAIN : PLAIN).test(s)) return `"${s}"`;
   // decode the UTF-8 bytes to code points; escape per style; re-encode to UTF-8 bytes
   const text = Buffer.from(s, 'latin1').toString('utf8');
   let out = '"';

@@ -178,25 +178,45 @@ export function autoLayers(graph: readonly GraphNode[], layerLimit: number, excl
 
   // keys as sorted arrays joined: a canonical string per set
   const keyOf = (s: ReadonlySet<string>) => [...s].sort(cmp).join('\n');
-  let split = new Map<string, Set<string>>([...deps.keys()].map((p) => [p, new Set<string>()]));
-  const count = (m: Map<string, Set<string>>) => new Set([...m.values()].map(keyOf)).size;
+  // Each step changes the keys of the primary and its dependencies only: the distinct keys are
+  // counted incrementally (a multiset of key strings), and a step over the limit is not applied.
+  const split = new Map<string, Set<string>>([...deps.keys()].map((p) => [p, new Set<string>()]));
+  const keyNow = new Map<string, string>([...split.keys()].map((p) => [p, '']));
+  const uses = new Map<string, number>(split.size > 0 ? [['', split.size]] : []);
   const bySize = [...graph].sort((a, b) => cmp(a.path, b.path)).sort((a, b) => a.narSize - b.narSize);
   while (bySize.length) {
     const primary = bySize.pop()!.path;
-    const next = new Map<string, Set<string>>();
-    for (const [p, s] of split) next.set(p, new Set(s));
-    next.set(primary, new Set([primary]));
+    const changed = new Map<string, Set<string>>([[primary, new Set([primary])]]);
     const pDeps = reach(primary, deps);
     const pUsers = reach(primary, users);
     for (const d of pDeps) {
-      const s = next.get(d)!;
+      let s = changed.get(d);
+      if (s === undefined) changed.set(d, (s = new Set(split.get(d)!)));
       for (const x of pUsers) s.delete(x);
       let intersects = false;
       for (const x of s) if (pDeps.has(x)) intersects = true;
       if (!intersects) s.add(primary);
     }
-    if (count(next) > layerLimit) break;
-    split = next;
+    const trial = new Map<string, number>();
+    const usesOf = (k: string) => trial.get(k) ?? uses.get(k) ?? 0;
+    const newKeys = new Map<string, string>();
+    for (const [p, s] of changed) {
+      const k = keyOf(s);
+      newKeys.set(p, k);
+      trial.set(keyNow.get(p)!, usesOf(keyNow.get(p)!) - 1);
+      trial.set(k, usesOf(k) + 1);
+    }
+    let distinct = uses.size;
+    for (const [k, n] of trial) distinct += (n > 0 ? 1 : 0) - ((uses.get(k) ?? 0) > 0 ? 1 : 0);
+    if (distinct > layerLimit) break;
+    for (const [k, n] of trial) {
+      if (n > 0) uses.set(k, n);
+      else uses.delete(k);
+    }
+    for (const [p, s] of changed) {
+      split.set(p, s);
+      keyNow.set(p, newKeys.get(p)!);
+    }
   }
 
   const groups = new Map<string, string[]>();
