@@ -21,6 +21,7 @@ import {
   typeError,
   withTrace,
 } from '../eval/ops.js';
+import { quoteJSONString } from '../eval/lib/json.js';
 import { printJSON } from '../eval/print.js';
 import { Attrs, NixString, force, isFunction, showType, type BuiltinDef, type Lazy, type Value } from '../eval/value.js';
 import { checkOutputs, derivationStrict, parseOutputHashMode, tokenizeOutputs, type DerivationStrictInput } from './derivation-strict.js';
@@ -129,7 +130,7 @@ export class StoreBuiltins {
           for (const elem of forceList(v, span)) args.push(coerceToString(st, elem, ctx, true, true, posDrvName));
         } else if (structured) {
           if (key === '__structuredAttrs') continue;
-          json.push(`${jsonKey(key)}:${printJSON(st, v, ctx, span)}`);
+          json.push(`${quoteJSONString(key)}:${printJSON(st, v, ctx, span)}`);
           if (key === 'builder') input.builder = forceStringCtx(v, ctx, posDrvName);
           else if (key === 'system') input.system = forceStringNoCtx(v, posDrvName);
           else if (key === 'outputHash') input.outputHash = forceStringNoCtx(v, posDrvName);
@@ -343,18 +344,3 @@ function forceStringCtx(x: Lazy, ctx: ContextBuilder, span: Span | undefined): s
   throw typeError(v, 'a string', span);
 }
 
-/** A JSON object key as Nix's JSONObject writes it. */
-function jsonKey(k: string): string {
-  let out = '"';
-  for (let i = 0; i < k.length; i++) {
-    const ch = k[i]!;
-    const c = k.charCodeAt(i);
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c < 0x20) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + '"';
-}

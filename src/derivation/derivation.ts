@@ -4,6 +4,7 @@
 // (`readDerivation`), never by reading a store. All strings are byte strings (latin1).
 
 import { ImgError } from '../base/error.js';
+import { quoteJSONString } from '../eval/lib/json.js';
 import { HASH_SIZE, isHashAlgo, parseHashBody, sha256, toHex, type HashAlgo } from '../base/hash.js';
 import {
   DRV_EXTENSION,
@@ -426,21 +427,8 @@ export function computeOutputPaths(drv: Derivation, hashes: DrvHashes): Map<stri
 // ---------------------------------------------------------------------------------------------
 // JSON (`nix show-derivation`)
 
-/** Nix's toJSON for strings: escapes `"` `\`, \n \r \t, other bytes < 0x20 as \u00XX; raw otherwise. */
-export function jsonString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    const c = s.charCodeAt(i);
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (c === 0x0a) out += '\\n';
-    else if (c === 0x0d) out += '\\r';
-    else if (c === 0x09) out += '\\t';
-    else if (c < 0x20) out += '\\u' + c.toString(16).padStart(4, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
+/** Nix's toJSON quoting of a string (the evaluator's): what `nix show-derivation` writes. */
+export const jsonString = quoteJSONString;
 
 type J = string | J[] | [string, J][];
 /** Pretty JSON as Nix's JSONWriter writes it (2-space indent, `"k": v`, `{}`/`[]` when empty). */

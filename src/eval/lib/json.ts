@@ -440,7 +440,7 @@ class Lexer {
 }
 
 /** A code point (up to U+10FFFF) as UTF-8 bytes in a byte string. */
-function utf8(cp: number): string {
+export function utf8(cp: number): string {
   if (cp < 0x80) return String.fromCharCode(cp);
   if (cp < 0x800) return String.fromCharCode(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
   if (cp < 0x10000) return String.fromCharCode(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));

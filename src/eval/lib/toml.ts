@@ -14,7 +14,7 @@
 // JsonObject), strings as latin1 byte strings.
 
 import { ImgError } from '../../base/error.js';
-import { JsonFloat, JsonObject, type JsonTree } from './json.js';
+import { JsonFloat, JsonObject, utf8, type JsonTree } from './json.js';
 
 export { JsonFloat as TomlFloat, JsonObject as TomlTable };
 /** A parsed TOML value: the JSON tree shapes (tables are JsonObject, floats JsonFloat). */
@@ -628,19 +628,6 @@ function numberError(tok: string, validPrefix: string): string {
   if (/^[.eE]/.test(rest) && !/[.eE]/.test(prefix)) return 'bad float: invalid format';
   // a number followed by other characters: toml11 reads the number, then trips on the rest
   return 'toml::parse_table: invalid line format';
-}
-
-/** A code point as UTF-8 bytes in a byte string. */
-function utf8(cp: number): string {
-  if (cp < 0x80) return String.fromCharCode(cp);
-  if (cp < 0x800) return String.fromCharCode(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
-  if (cp < 0x10000) return String.fromCharCode(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  return String.fromCharCode(
-    0xf0 | (cp >> 18),
-    0x80 | ((cp >> 12) & 0x3f),
-    0x80 | ((cp >> 6) & 0x3f),
-    0x80 | (cp & 0x3f),
-  );
 }
 
 function intValue(v: bigint): number | bigint {
