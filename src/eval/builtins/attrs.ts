@@ -4,7 +4,91 @@
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
 import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, applier2 } from '../ops.js';
-import { Attrs, Shape, Thunk, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy } from '../value.js';
+import { Attrs, EMPTY_SHAPE, Shape, Thunk, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy, type List } from '../value.js';
+
+/** The shape of the last set listToAttrs built: reused when the next one has the same names. */
+let lastListShape: Shape = EMPTY_SHAPE;
+
+/**
+ * listToAttrs: names and values gathered into arrays (the element sets' `name`/`value` indices
+ * found once per element shape), then, unless the names already come in strictly ascending
+ * order, one stable sort of indices by name; the first occurrence of a name wins. A duplicate
+ * name needs no `value` (as in Nix): only an element without one looks at the names seen so far.
+ */
+function listToAttrs(list: List, span: Span | undefined): Attrs {
+  const n = list.length;
+  const names = new Array<string>(n);
+  const vals = new Array<Lazy>(n);
+  let shape: Shape | undefined;
+  let ni = -1;
+  let vi = -1;
+  let sorted = true;
+  let m = 0;
+  let seen: Set<string> | undefined;
+  for (let i = 0; i < n; i++) {
+    const a = forceAttrs(list[i]!, span);
+    if (a.shape !== shape) {
+      shape = a.shape;
+      ni = shape.indexOf('name');
+      vi = shape.indexOf('value');
+    }
+    if (ni < 0) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing`, span);
+    const name = forceStringNoCtx(a.vals[ni]!, span);
+    if (vi < 0) {
+      if (seen === undefined) seen = new Set(names.slice(0, m));
+      if (seen.has(name)) continue;
+      throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing`, span);
+    }
+    if (seen !== undefined) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+    }
+    if (sorted && m > 0 && !(names[m - 1]! < name)) sorted = false;
+    names[m] = name;
+    vals[m] = a.vals[vi]!;
+    m++;
+  }
+  if (m === 0) return new Attrs(EMPTY_SHAPE, []);
+  let keys: string[];
+  let out: Lazy[];
+  if (sorted) {
+    names.length = m;
+    vals.length = m;
+    keys = names;
+    out = vals;
+  } else {
+    const idx = new Array<number>(m);
+    for (let i = 0; i < m; i++) idx[i] = i;
+    idx.sort((x, y) => {
+      const a = names[x]!;
+      const b = names[y]!;
+      return a < b ? -1 : a > b ? 1 : x - y;
+    });
+    keys = [];
+    out = [];
+    let prev: string | undefined;
+    for (let i = 0; i < m; i++) {
+      const k = idx[i]!;
+      const name = names[k]!;
+      if (name === prev) continue;
+      prev = name;
+      keys.push(name);
+      out.push(vals[k]!);
+    }
+  }
+  return new Attrs(sameShape(keys), out);
+}
+
+/** The last listToAttrs shape if it has exactly these names, else a new one (remembered). */
+function sameShape(keys: string[]): Shape {
+  const last = lastListShape.keys;
+  if (last.length === keys.length) {
+    let i = 0;
+    while (i < keys.length && last[i] === keys[i]) i++;
+    if (i === keys.length) return lastListShape;
+  }
+  return (lastListShape = new Shape(keys));
+}
 
 export const ATTR_BUILTINS: BuiltinDef[] = [
   { name: 'attrNames', arity: 1, doc: 'attrNames set: the names of the attributes, sorted.', impl: (_st, span, a) => forceAttrs(a, span).names().slice() },
@@ -60,20 +144,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     name: 'listToAttrs',
     arity: 1,
     doc: 'listToAttrs [ { name; value; } … ]: a set from name/value pairs; the first occurrence of a name wins.',
-    impl: (_st, span, l) => {
-      const m = new Map<string, Lazy>();
-      for (const e of forceList(l, span)) {
-        const a = forceAttrs(e, span);
-        const n = a.get('name');
-        if (n === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing`, span);
-        const name = forceStringNoCtx(n, span);
-        if (m.has(name)) continue;
-        const v = a.get('value');
-        if (v === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing`, span);
-        m.set(name, v);
-      }
-      return new Attrs(m);
-    },
+    impl: (_st, span, l) => listToAttrs(forceList(l, span), span),
   },
   {
     name: 'mapAttrs',
