@@ -85,7 +85,10 @@ export async function runProcessBuilder(spec: ProcessBuildSpec): Promise<void> {
       return `${buildTop}/${name}`;
     },
   });
-  writeFileSync(spec.scriptFile, sandboxScript(sb, { storeView: spec.storeView, inputs: spec.inputs, buildRoot: spec.buildRoot, buildTop }));
+  writeFileSync(
+    spec.scriptFile,
+    sandboxScript(sb, { storeView: spec.storeView, inputs: spec.inputs, buildRoot: spec.buildRoot, buildTop, stackLimit: spec.hostEnv.IMGEVAL_OS_STACK }),
+  );
   const osEnv: Record<string, string> = {};
   for (const [k, v] of env) osEnv[toOs(k)] = toOs(v);
   const [cmd, ...pre] = sb.prefix;

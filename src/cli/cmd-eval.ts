@@ -153,6 +153,16 @@ function workerStackMb(): number {
   return Number.isFinite(v) && v >= 4 ? v : WORKER_STACK_MB;
 }
 
+/** A main-thread JS stack (KiB) from which an overflow is final (bin/imgeval.js gives 384 MiB). */
+const BIG_STACK_KB = 64 * 1024;
+
+/** The JS stack (KiB) of this thread: node's `--stack-size`, else V8's default. */
+function mainStackKb(): number {
+  let kb = 984;
+  for (const a of process.execArgv) if (a.startsWith('--stack-size=')) kb = Number(a.slice('--stack-size='.length));
+  return Number.isFinite(kb) ? kb : 984;
+}
+
 async function runInWorker(argv: string[], io: IO, ctx: EvalContext): Promise<number> {
   const options = {
     workerData: { argv, ctx },
@@ -192,6 +202,8 @@ export const command: Command = {
     const ctx: EvalContext = { cwd: process.cwd(), env: process.env };
     const r = runEval(args, io, ctx);
     if (!r.stackOverflow) return r.code;
+    // started by bin/imgeval.js with a big stack already: no bigger one to retry on
+    if (mainStackKb() >= BIG_STACK_KB) return reportStackOverflow(r, io);
     return runInWorker(args, io, { ...ctx, env: { ...process.env }, skipTraces: r.traces });
   },
 };

@@ -137,6 +137,14 @@ test('the builder environment is the one Nix gives (plus passAsFile)', async () 
   store.close();
 });
 
+test('a builder gets the stack limit bin/imgeval.js found (IMGEVAL_OS_STACK), not the raised one', async () => {
+  const store = openStore(tempDir('stack'));
+  const d = addDrv(store, sh('stack', 'ulimit -s > $out'));
+  const [r] = await realise(store, [{ drvPath: d.drvPath }], { hostEnv: { ...process.env, IMGEVAL_OS_STACK: '4321' } });
+  assert.is(readFileSync(store.toPhysical(r!.outputs.get('out')!), 'utf8'), '4321\n');
+  store.close();
+});
+
 test('the sandbox shows the store at /nix/store with only the inputs closure', async () => {
   const store = openStore(tempDir('ns'));
   const a = addDrv(store, { name: 'a', builder: 'builtin:write-text', env: { text: 'A' } });
