@@ -3,7 +3,7 @@
 // Never does IO.
 
 import { ImgError } from '../../base/error.js';
-import { JsonFloat, JsonObject, parseJSON, type JsonTree } from '../lib/json.js';
+import { JsonFloat, JsonObject, parseJSONWith, type JsonBuilder, type JsonTree } from '../lib/json.js';
 import { parseTOML } from '../lib/toml.js';
 import { compareVersions, parseDrvName, splitVersion } from '../lib/versions.js';
 import { forceString } from '../ops.js';
@@ -45,6 +45,67 @@ function fromJsonTree(t: JsonTree, shapes: Map<string, Shape> = new Map()): Valu
   return t as Value;
 }
 
+/**
+ * A shape for these sorted, distinct names: one already made by this parse when it has exactly
+ * them (looked up by the first name; a few candidates each), else a new one.
+ */
+function shapeFor(keys: string[], shapes: Map<string, Shape[]>): Shape {
+  const n = keys.length;
+  if (n === 0) return EMPTY_SHAPE;
+  const first = keys[0]!;
+  let cands = shapes.get(first);
+  if (cands === undefined) shapes.set(first, (cands = []));
+  for (let c = 0; c < cands.length; c++) {
+    const k = cands[c]!.keys;
+    if (k.length !== n) continue;
+    let i = 1;
+    while (i < n && k[i] === keys[i]) i++;
+    if (i === n) return cands[c]!;
+  }
+  const shape = new Shape(keys);
+  if (cands.length < 8) cands.push(shape);
+  return shape;
+}
+
+/** fromJSON's values made directly by the parser: sets of the same names share one Shape. */
+function jsonValueBuilder(): JsonBuilder<Value> {
+  const shapes = new Map<string, Shape[]>();
+  return {
+    object(keys, vals) {
+      const n = keys.length;
+      let sorted = true;
+      for (let i = 1; i < n; i++)
+        if (!(keys[i - 1]! < keys[i]!)) {
+          sorted = false;
+          break;
+        }
+      if (sorted) return new Attrs(shapeFor(keys, shapes), vals);
+      // sort by name; of duplicates the last one's value wins
+      const idx = new Array<number>(n);
+      for (let i = 0; i < n; i++) idx[i] = i;
+      idx.sort((x, y) => {
+        const a = keys[x]!;
+        const b = keys[y]!;
+        return a < b ? -1 : a > b ? 1 : x - y;
+      });
+      const ks: string[] = [];
+      const vs: Lazy[] = [];
+      for (let i = 0; i < n; i++) {
+        const j = idx[i]!;
+        const k = keys[j]!;
+        if (ks.length > 0 && ks[ks.length - 1] === k) vs[vs.length - 1] = vals[j]!;
+        else {
+          ks.push(k);
+          vs.push(vals[j]!);
+        }
+      }
+      return new Attrs(shapeFor(ks, shapes), vs);
+    },
+    array: (items) => items,
+    float: (v) => new NixFloat(v),
+  };
+}
+
 function atSpan<T>(span: Parameters<typeof forceString>[1], f: () => T): T {
   try {
     return f();
@@ -61,7 +122,7 @@ export const FORMAT_BUILTINS: BuiltinDef[] = [
     doc: 'fromJSON s: the value of the JSON text s (numbers with . or e are floats, others ints).',
     impl: (_st, span, a) => {
       const s = forceString(a, span);
-      return atSpan(span, () => fromJsonTree(parseJSON(s)));
+      return atSpan(span, () => parseJSONWith(s, jsonValueBuilder()) as Value);
     },
   },
   {

@@ -109,8 +109,13 @@ class Lexer {
   charsTotal = 0;
   charsLine = 0;
   lines = 0;
-  /** The bytes read since the last token reset (for "last read"). */
-  private tokenString: number[] = [];
+  /**
+   * Where the bytes read since the last token reset (nlohmann's token_string, for "last read")
+   * start: they are always `s[tokenStart .. tokenEnd())`, so they are not copied as they are read.
+   */
+  private tokenStart = 0;
+  /** The decoded number when it is a safe integer (<= 15 digits), else NaN: see numberInt. */
+  numberSafe = NaN;
   /** The decoded token (string contents or number text). */
   buffer = '';
   errorMessage = '';
@@ -124,7 +129,6 @@ class Lexer {
     this.charsLine++;
     if (this.nextUnget) this.nextUnget = false;
     else this.current = this.i < this.s.length ? this.s.charCodeAt(this.i++) & 0xff : EOF;
-    if (this.current !== EOF) this.tokenString.push(this.current);
     if (this.current === 0x0a) {
       this.lines++;
       this.charsLine = 0;
@@ -138,19 +142,28 @@ class Lexer {
     if (this.charsLine === 0) {
       if (this.lines > 0) this.lines--;
     } else this.charsLine--;
-    if (this.current !== EOF) this.tokenString.pop();
   }
 
   private reset(): void {
     this.buffer = '';
-    this.tokenString = [this.current];
+    // `current` was just read (never EOF here, never pending an unget): it is s[i - 1]
+    this.tokenStart = this.i - 1;
   }
 
   /** The last token's text for messages, control characters as `<U+XXXX>`. */
   tokenText(): string {
     let out = '';
-    for (const c of this.tokenString) out += c <= 0x1f ? `<U+${hex4(c)}>` : String.fromCharCode(c);
+    const end = this.tokenEnd();
+    for (let k = this.tokenStart; k < end; k++) {
+      const c = this.s.charCodeAt(k) & 0xff;
+      out += c <= 0x1f ? `<U+${hex4(c)}>` : String.fromCharCode(c);
+    }
     return out;
+  }
+
+  /** The end of the token's bytes: an ungot byte (not EOF) is no longer part of them. */
+  private tokenEnd(): number {
+    return this.nextUnget && this.current !== EOF ? this.i - 1 : this.i;
   }
 
   private skipBom(): boolean {
@@ -257,8 +270,6 @@ class Lexer {
         }
         if (j > start) {
           const n = j - start;
-          const ts = this.tokenString;
-          for (let k = start; k < j; k++) ts.push(s.charCodeAt(k));
           this.charsTotal += n;
           this.charsLine += n;
           this.current = s.charCodeAt(j - 1);
@@ -368,13 +379,11 @@ class Lexer {
 
   private scanNumber(): Tok {
     this.reset();
-    let text = '';
     let type = Tok.Unsigned;
     let c = this.current;
     const isDigit = (x: number): boolean => x >= 0x30 && x <= 0x39;
     // the state machine of RFC 8259's number grammar
     if (c === 0x2d) {
-      text += '-';
       type = Tok.Integer;
       c = this.get();
       if (!isDigit(c)) {
@@ -382,11 +391,9 @@ class Lexer {
         return Tok.ParseError;
       }
     }
-    text += String.fromCharCode(c);
-    if (c !== 0x30) while (isDigit((c = this.get()))) text += String.fromCharCode(c);
+    if (c !== 0x30) while (isDigit((c = this.get())));
     else c = this.get();
     if (c === 0x2e) {
-      text += '.';
       type = Tok.Float;
       c = this.get();
       if (!isDigit(c)) {
@@ -394,16 +401,13 @@ class Lexer {
         return Tok.ParseError;
       }
       while (isDigit(c)) {
-        text += String.fromCharCode(c);
         c = this.get();
       }
     }
     if (c === 0x65 || c === 0x45) {
-      text += String.fromCharCode(c);
       type = Tok.Float;
       c = this.get();
       if (c === 0x2b || c === 0x2d) {
-        text += String.fromCharCode(c);
         c = this.get();
         if (!isDigit(c)) {
           this.errorMessage = 'invalid number; expected digit after exponent sign';
@@ -414,13 +418,21 @@ class Lexer {
         return Tok.ParseError;
       }
       while (isDigit(c)) {
-        text += String.fromCharCode(c);
         c = this.get();
       }
     }
     this.unget();
+    // the number's bytes are the token's bytes
+    const text = this.s.slice(this.tokenStart, this.tokenEnd());
     this.buffer = text;
-    // integers first (strtoull / strtoll), floats when they do not fit (strtod)
+    // integers first (strtoull / strtoll), floats when they do not fit (strtod); up to 15
+    // characters an integer is a safe JS number (no BigInt needed)
+    if (type !== Tok.Float && text.length <= 15) {
+      const v = Number(text);
+      this.numberSafe = v === 0 ? 0 : v;
+      return type;
+    }
+    this.numberSafe = NaN;
     if (type === Tok.Unsigned) {
       const v = BigInt(text);
       if (v <= UINT64_MAX) {
@@ -458,6 +470,30 @@ function cString(s: string): string {
   return z < 0 ? s : s.slice(0, z);
 }
 
+/** What a JSON parse yields for scalars as they are (ints as int64 numbers or bigints). */
+export type JsonScalar = null | boolean | number | bigint | string;
+
+/**
+ * How `parseJSONWith` makes containers and floats. `object` gets the keys in the order read,
+ * duplicates included (the last one's value wins, as in Nix), with their values aligned.
+ * The arrays passed are the builder's to keep.
+ */
+export interface JsonBuilder<T> {
+  object(keys: string[], vals: (T | JsonScalar)[]): T;
+  array(items: (T | JsonScalar)[]): T;
+  float(v: number): T;
+}
+
+const TREE_BUILDER: JsonBuilder<JsonTree> = {
+  object(keys, vals) {
+    const m = new Map<string, JsonTree>();
+    for (let i = 0; i < keys.length; i++) m.set(keys[i]!, vals[i]!);
+    return new JsonObject(m);
+  },
+  array: (items) => items,
+  float: (v) => new JsonFloat(v),
+};
+
 /**
  * Parses a JSON text (a byte string) as Nix 2.8's `builtins.fromJSON` does. Throws ImgError
  * E_EVAL with nlohmann's message, e.g. `[json.exception.parse_error.101] parse error at line 1,
@@ -465,6 +501,19 @@ function cString(s: string): string {
  * Nested depth is limited only by memory (no recursion).
  */
 export function parseJSON(text: string): JsonTree {
+  return parseJSONWith(text, TREE_BUILDER);
+}
+
+/** A container being filled: an array (keys null) or an object (its keys so far). */
+class Frame<T> {
+  constructor(
+    readonly keys: string[] | null,
+    readonly vals: (T | JsonScalar)[],
+  ) {}
+}
+
+/** `parseJSON`, containers and floats made by `b` (so a caller builds its values directly). */
+export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScalar {
   const lx = new Lexer(text);
   let tok = Tok.Uninitialized as Tok;
   const next = (): Tok => (tok = lx.scan());
@@ -480,100 +529,89 @@ export function parseJSON(text: string): JsonTree {
     );
   };
 
-  // Containers being filled: an array, or an object with the key whose value comes next.
-  type Frame = { arr: JsonTree[] } | { obj: Map<string, JsonTree>; key: string };
-  const frames: Frame[] = [];
-  let result: JsonTree = null;
-  /** Stores a finished value into the innermost container (or as the result). */
-  const put = (v: JsonTree): void => {
-    const f = frames[frames.length - 1];
-    if (!f) result = v;
-    else if ('arr' in f) f.arr.push(v);
-    else f.obj.set(f.key, v);
-  };
+  const frames: Frame<T>[] = [];
+  let top: Frame<T> | undefined;
 
   next();
   for (;;) {
     // parse a value, starting at the current token
-    let finished = true;
+    let v: T | JsonScalar;
     switch (tok) {
       case Tok.BeginObject: {
-        const obj = new Map<string, JsonTree>();
-        put(new JsonObject(obj));
         const k = next();
-        if (k === Tok.EndObject) break;
+        if (k === Tok.EndObject) {
+          v = b.object([], []);
+          break;
+        }
         if (k !== Tok.String) fail(Tok.String, 'object key');
         const key = lx.buffer;
         if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
-        frames.push({ obj, key });
+        frames.push((top = new Frame<T>([key], [])));
         next();
-        finished = false;
-        break;
+        continue;
       }
       case Tok.BeginArray: {
-        const arr: JsonTree[] = [];
-        put(arr);
-        if (next() === Tok.EndArray) break;
-        frames.push({ arr });
-        finished = false;
-        break;
+        if (next() === Tok.EndArray) {
+          v = b.array([]);
+          break;
+        }
+        frames.push((top = new Frame<T>(null, [])));
+        continue;
       }
       case Tok.Float:
         if (!Number.isFinite(lx.numberFloat))
           throw new ImgError('E_EVAL', `[json.exception.out_of_range.406] number overflow parsing '${lx.tokenText()}'`);
-        put(new JsonFloat(lx.numberFloat));
+        v = b.float(lx.numberFloat);
         break;
       case Tok.False:
-        put(false);
+        v = false;
         break;
       case Tok.True:
-        put(true);
+        v = true;
         break;
       case Tok.Null:
-        put(null);
+        v = null;
         break;
       case Tok.Integer:
       case Tok.Unsigned:
-        put(intValue(BigInt.asIntN(64, lx.numberInt)));
+        v = Number.isNaN(lx.numberSafe) ? intValue(BigInt.asIntN(64, lx.numberInt)) : lx.numberSafe;
         break;
       case Tok.String:
-        put(cString(lx.buffer));
+        v = cString(lx.buffer);
         break;
       case Tok.ParseError:
-        fail(Tok.Uninitialized, 'value');
+        v = fail(Tok.Uninitialized, 'value');
         break;
       default:
-        fail(Tok.LiteralOrValue, 'value');
+        v = fail(Tok.LiteralOrValue, 'value');
     }
-    if (!finished) continue;
-    // after a value: close containers or move to the next element
-    let more = false;
-    while (frames.length > 0) {
-      const f = frames[frames.length - 1]!;
-      if ('arr' in f) {
-        if (next() === Tok.ValueSeparator) {
-          next();
-          more = true;
-          break;
-        }
-        if (tok !== Tok.EndArray) fail(Tok.EndArray, 'array');
-        frames.pop();
-      } else {
-        if (next() === Tok.ValueSeparator) {
-          if (next() !== Tok.String) fail(Tok.String, 'object key');
-          f.key = lx.buffer;
-          if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
-          next();
-          more = true;
-          break;
-        }
-        if (tok !== Tok.EndObject) fail(Tok.EndObject, 'object');
-        frames.pop();
+    // after a value: store it, then close containers or move to the next element
+    for (;;) {
+      if (top === undefined) {
+        if (next() !== Tok.EndOfInput) fail(Tok.EndOfInput, 'value');
+        return v;
       }
+      top.vals.push(v);
+      const keys = top.keys;
+      if (next() === Tok.ValueSeparator) {
+        if (keys !== null) {
+          if (next() !== Tok.String) fail(Tok.String, 'object key');
+          keys.push(lx.buffer);
+          if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
+        }
+        next();
+        break;
+      }
+      if (keys === null) {
+        if (tok !== Tok.EndArray) fail(Tok.EndArray, 'array');
+        v = b.array(top.vals);
+      } else {
+        if (tok !== Tok.EndObject) fail(Tok.EndObject, 'object');
+        v = b.object(keys, top.vals);
+      }
+      frames.pop();
+      top = frames[frames.length - 1];
     }
-    if (more) continue;
-    if (next() !== Tok.EndOfInput) fail(Tok.EndOfInput, 'value');
-    return result;
   }
 }
 
