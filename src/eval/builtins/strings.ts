@@ -21,8 +21,11 @@ export const STRING_BUILTINS: BuiltinDef[] = [
     arity: 1,
     doc: 'toString x: x as a string: ints in decimal, floats as %f, true as "1", false and null as "", lists joined by spaces, paths unchanged.',
     impl: (st: EvalState, span, a) => {
+      const v = force(a);
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number') return String(v);
       const ctx = new ContextBuilder();
-      const s = coerceToString(st, a, ctx, true, false, span);
+      const s = coerceToString(st, v, ctx, true, false, span);
       return mkString(s, ctx.set);
     },
   },
@@ -30,7 +33,10 @@ export const STRING_BUILTINS: BuiltinDef[] = [
     name: 'stringLength',
     arity: 1,
     doc: 'stringLength s: the length of s in bytes.',
-    impl: (st: EvalState, span, a) => coerceToString(st, a, new ContextBuilder(), false, true, span).length,
+    impl: (st: EvalState, span, a) => {
+      const v = force(a);
+      return typeof v === 'string' ? v.length : coerceToString(st, v, undefined, false, true, span).length;
+    },
   },
   {
     name: 'substring',
@@ -39,12 +45,13 @@ export const STRING_BUILTINS: BuiltinDef[] = [
     impl: (st: EvalState, span, a, b, c) => {
       const start = forceInt(a, span);
       const len = forceInt(b, span);
-      const ctx = new ContextBuilder();
-      const s = coerceToString(st, c, ctx, false, true, span);
+      const v = force(c);
+      const ctx = typeof v === 'string' ? undefined : new ContextBuilder();
+      const s = ctx === undefined ? (v as string) : coerceToString(st, v, ctx, false, true, span);
       if (start < 0) throw new ImgError('E_EVAL', `negative start position in 'substring'`, span);
       const from = Number(start);
       const r = len < 0 ? s.slice(from) : s.slice(from, from + Number(len));
-      return mkString(r, ctx.set);
+      return ctx === undefined ? r : mkString(r, ctx.set);
     },
   },
   {
@@ -77,28 +84,39 @@ export const STRING_BUILTINS: BuiltinDef[] = [
       const ctx = new ContextBuilder();
       const s = typeof sv === 'string' ? sv : (ctx.add(sv.ctx), sv.s);
       const to = toV.map((x) => (typeof x === 'string' ? x : x.s));
-      // Unmatched text is appended in slices (not byte by byte).
+      // Nix scans left to right, trying the patterns in order at each byte. The same result:
+      // each pattern's next occurrence (indexOf, renewed once the scan has passed it); the
+      // earliest one wins, of those at the same place the first pattern. Unmatched text is
+      // appended in slices.
+      const n = from.length;
+      const len = s.length;
+      const next = new Array<number>(n);
+      for (let i = 0; i < n; i++) next[i] = s.indexOf(from[i]!, 0);
       let res = '';
       let last = 0;
-      const len = s.length;
-      for (let p = 0; p <= len; ) {
-        let found = false;
-        for (let i = 0; i < from.length; i++) {
-          const f = from[i]!;
-          if (s.startsWith(f, p)) {
-            found = true;
-            res += s.slice(last, p) + to[i]!;
-            const tv = toV[i]!;
-            if (typeof tv !== 'string') ctx.add(tv.ctx);
-            if (f.length === 0) {
-              if (p < len) res += s[p];
-              p++;
-            } else p += f.length;
-            last = p;
-            break;
+      let p = 0;
+      for (;;) {
+        let best = -1;
+        let at = len + 1;
+        for (let i = 0; i < n; i++) {
+          let q = next[i]!;
+          if (q >= 0 && q < p) next[i] = q = s.indexOf(from[i]!, p);
+          if (q >= 0 && q < at) {
+            at = q;
+            best = i;
           }
         }
-        if (!found) p++;
+        if (best < 0) break;
+        res += s.slice(last, at) + to[best]!;
+        const tv = toV[best]!;
+        if (typeof tv !== 'string') ctx.add(tv.ctx);
+        const fl = from[best]!.length;
+        if (fl === 0) {
+          if (at < len) res += s[at];
+          p = at + 1;
+        } else p = at + fl;
+        last = p;
+        if (p > len) break;
       }
       if (last < len) res += s.slice(last);
       return mkString(res, ctx.set);
