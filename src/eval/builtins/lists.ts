@@ -4,25 +4,35 @@
 
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
-import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, forceList, forceStringNoCtx, applier, lessThan, typeError } from '../ops.js';
-import { Attrs, NixFloat, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Lazy, type List, type Value } from '../value.js';
+import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, forceList, forceStringNoCtx, applier, lessThan, typeError, withTrace } from '../ops.js';
+import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Env, type Lazy, type List, type Value } from '../value.js';
 
+/**
+ * A stable merge sort calling `lt` as few times as it can (each call may be a Nix function
+ * call): binary insertion sort on runs of 16, then bottom-up merges, a merge skipped with one
+ * call when its two halves are already in order. For a strict weak order the result is the only
+ * stable one, as std::stable_sort's (Nix); ~10% fewer calls than linear insertion on random
+ * input, far fewer on sorted input.
+ */
 function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
   const n = list.length;
   let a = list.slice();
   if (n < 2) return a;
-  // insertion sort on small runs, then bottom-up merges: stable, one comparison per step
   const RUN = 16;
   for (let lo = 0; lo < n; lo += RUN) {
     const hi = Math.min(lo + RUN, n);
     for (let i = lo + 1; i < hi; i++) {
       const x = a[i]!;
-      let j = i - 1;
-      while (j >= lo && lt(x, a[j]!)) {
-        a[j + 1] = a[j]!;
-        j--;
+      // the first place in a[lo..i) whose element x is less than (after all equal ones)
+      let l = lo;
+      let h = i;
+      while (l < h) {
+        const m = (l + h) >> 1;
+        if (lt(x, a[m]!)) h = m;
+        else l = m + 1;
       }
-      a[j + 1] = x;
+      for (let j = i; j > l; j--) a[j] = a[j - 1]!;
+      a[l] = x;
     }
   }
   let b = new Array<Lazy>(n);
@@ -33,9 +43,11 @@ function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
       let i = lo;
       let j = mid;
       let k = lo;
-      while (i < mid && j < hi) {
-        if (lt(a[j]!, a[i]!)) b[k++] = a[j++]!;
-        else b[k++] = a[i++]!;
+      if (j < hi && lt(a[j]!, a[j - 1]!)) {
+        while (i < mid && j < hi) {
+          if (lt(a[j]!, a[i]!)) b[k++] = a[j++]!;
+          else b[k++] = a[i++]!;
+        }
       }
       while (i < mid) b[k++] = a[i++]!;
       while (j < hi) b[k++] = a[j++]!;
@@ -45,6 +57,44 @@ function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
     b = t;
   }
   return a;
+}
+
+/**
+ * `(a, b) => call2(fn, a, b, span)` for a builtin that calls `fn` many times in a row (sort's
+ * comparator, foldl''s operator). For a curried lambda without patterns, `a: b: body`, the two
+ * environments `[fn.env, a]` and `[env2, b]` (call2's) are allocated once and refilled for the
+ * next call as long as the last result was a leaf (no set, list or function, the only values
+ * that can hold a thunk or closure made in them: nothing else created by a call outlives it), so
+ * the calls allocate no environments. Errors get call2's trace frame.
+ */
+function caller2(fn: Value, span: Span | undefined): (a: Lazy, b: Lazy) => Value {
+  if (!(fn instanceof Lambda)) return (a, b) => call2(fn, a, b, span);
+  const lc = fn.f;
+  const inner = lc.inner;
+  if (lc.formals !== undefined || inner === undefined || inner.formals !== undefined) return (a, b) => call2(fn, a, b, span);
+  const outer = fn.env;
+  const body = inner.body;
+  const label = lc.name !== undefined ? `while calling '${lc.name}'` : 'while calling anonymous lambda';
+  let env2: Env | null = null;
+  let env3: Env | null = null;
+  return (a, b) => {
+    if (env2 === null) {
+      env2 = [outer, a] as unknown as Env;
+      env3 = [env2, b] as unknown as Env;
+    } else {
+      env2[1] = a;
+      env3![1] = b;
+    }
+    let r: Value;
+    try {
+      r = body(env3!);
+    } catch (e) {
+      env2 = null;
+      throw withTrace(e, label, span);
+    }
+    if (typeof r === 'object' && r !== null && !(r instanceof NixString) && !(r instanceof NixFloat) && !(r instanceof NixPath)) env2 = null;
+    return r;
+  };
 }
 
 function keyKind(v: Value): number {
@@ -222,9 +272,9 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, op, nul, l) => {
       const list = forceList(l, span);
       if (list.length === 0) return force(nul);
-      const fn = force(op);
+      const call = caller2(force(op), span);
       let acc: Lazy = nul;
-      for (const x of list) acc = call2(fn, acc, x, span);
+      for (let i = 0; i < list.length; i++) acc = call(acc, list[i]!);
       return acc as Value;
     },
   },
@@ -237,8 +287,9 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const list = forceList(l, span);
       for (const x of list) force(x);
       if (fn instanceof PrimOp && fn.def.name === 'lessThan') return stableSort(list, (a, b) => lessThan(force(a), force(b), span));
+      const call = caller2(fn, span);
       return stableSort(list, (a, b) => {
-        const r = call2(fn, a, b, span);
+        const r = call(a, b);
         if (typeof r !== 'boolean') throw typeError(r, 'a Boolean', span);
         return r;
       });
