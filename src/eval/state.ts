@@ -12,6 +12,7 @@ import { canonPath } from './lib/paths.js';
 import { COREPKGS, COREPKGS_PREFIX } from './corepkgs.js';
 import { ContextBuilder, coerceToString, withTrace } from './ops.js';
 import { Attrs, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Env, type Lazy, type Value } from './value.js';
+import { warmUp } from './warm-up.js';
 
 export type FileType = 'regular' | 'directory' | 'symlink' | 'unknown';
 
@@ -58,6 +59,8 @@ export interface EvalOptions {
   readonly storeDir?: string;
   /** Home directory for `~/…` paths. */
   readonly home?: string;
+  /** Run the warm-up program (once per process) when this state is made; default true. */
+  readonly warmUp?: boolean;
 }
 
 export class EvalState implements CompileState {
@@ -116,6 +119,8 @@ export class EvalState implements CompileState {
     }
     this.globalEnv = [null, ...this.globalValues] as unknown as Env;
     this.compiler = new Compiler(this);
+    // once per process, before any user code: general type feedback for the evaluator (warm-up.ts)
+    if (opts.warmUp !== false) warmUp(this);
   }
 
   canonPath(p: string): string {
