@@ -122,35 +122,57 @@ export function printValue(x: Lazy, opts: PrintOptions = {}): string {
   }
 }
 
-/** Forces a value completely (deepSeq; attrs in name order, as Nix's forceValueDeep). */
+/**
+ * Forces a value completely (deepSeq, --json): depth first, each set's attributes in name order
+ * and each list's elements in order (as Nix's forceValueDeep walks them, so the first failing or
+ * tracing value is Nix's), every set and list once. Iterative (a stack of containers and the
+ * next index in each) to keep deep structures off the JS stack. An error forcing an attribute
+ * gets that attribute's trace frame.
+ */
 export function forceDeep(x: Lazy): void {
   const seen = new Set<unknown>();
-  const stack: Lazy[] = [x];
-  // Iterative to keep deep structures off the JS stack; order matches a depth-first walk.
-  while (stack.length > 0) {
-    const v = force(stack.pop()!);
-    if (v instanceof Attrs) {
-      if (seen.has(v)) continue;
+  const objs: (Attrs | Lazy[])[] = [];
+  const next: number[] = [];
+  const enter = (v: Value): void => {
+    if (v instanceof Attrs || Array.isArray(v)) {
+      if (seen.has(v)) return;
       seen.add(v);
-      const names = v.names();
-      for (let i = names.length - 1; i >= 0; i--) {
-        const n = names[i]!;
-        const slot = v.get(n)!;
-        if (slot instanceof Thunk && !slot.forced) {
-          // force now so that errors carry the attribute in the trace
-          try {
-            slot.force();
-          } catch (e) {
-            if (e instanceof ImgError) e.addTrace(`while evaluating the attribute '${n}'`, v.posOf(n));
-            throw e;
-          }
-        }
-        stack.push(slot);
+      objs.push(v);
+      next.push(0);
+    }
+  };
+  enter(force(x));
+  while (objs.length > 0) {
+    const top = objs.length - 1;
+    const o = objs[top]!;
+    const i = next[top]!;
+    if (o instanceof Attrs) {
+      if (i === o.vals.length) {
+        objs.pop();
+        next.pop();
+        continue;
       }
-    } else if (Array.isArray(v)) {
-      if (seen.has(v)) continue;
-      seen.add(v);
-      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]!);
+      next[top] = i + 1;
+      const slot = o.vals[i]!;
+      let v: Value;
+      if (slot instanceof Thunk && !slot.forced) {
+        try {
+          v = slot.force();
+        } catch (e) {
+          const n = o.names()[i]!;
+          if (e instanceof ImgError) e.addTrace(`while evaluating the attribute '${n}'`, o.posOf(n));
+          throw e;
+        }
+      } else v = force(slot);
+      enter(v);
+    } else {
+      if (i === o.length) {
+        objs.pop();
+        next.pop();
+        continue;
+      }
+      next[top] = i + 1;
+      enter(force(o[i]!));
     }
   }
 }
