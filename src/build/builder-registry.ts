@@ -4,10 +4,13 @@
 // refer to, the physical temporary locations to create them at, a read-only view of the store
 // (to read inputs by physical path), a scratch dir, a log sink and an abort signal. It never
 // registers anything and never writes outside its output locations and scratch dir: hashing,
-// reference scanning, moving into place and registration are the scheduler's job.
+// reference scanning, moving into place and registration are the scheduler's job (a builder that
+// writes a big single-file output may hash and scan it while writing, with build/output.ts's
+// NarFileHasher (build/nar-file-hash.ts) over `referenceCandidates`, and hand the result over with `outputHashed`).
 
 import { ImgError } from '../base/error.js';
 import type { Derivation } from '../derivation/derivation.js';
+import type { HashedOutput } from './nar-file-hash.js';
 import type { LocalStore } from '../store/local-store.js';
 
 /** What a builder may ask the store: locations and metadata of valid paths, never writes. */
@@ -29,6 +32,18 @@ export interface BuiltinBuildContext {
    * exist yet; its parent does. The scheduler canonicalises, hashes and moves it into the store.
    */
   readonly outputTemps: ReadonlyMap<string, string>;
+  /**
+   * The store paths an output may refer to (the input closure and the derivation's outputs): the
+   * candidates of the reference scan.
+   */
+  readonly referenceCandidates: readonly string[];
+  /**
+   * Hands over what the builder computed while writing output `name` as a single regular file
+   * (build/nar-file-hash.ts NarFileHasher: NAR hash, NAR size, references over `referenceCandidates`),
+   * so the scheduler does not read it again. Ignored for fixed-output derivations and by
+   * `--check`, which always hash the output themselves.
+   */
+  outputHashed(name: string, info: HashedOutput): void;
   /** Read access to the store: inputs are read at `store.toPhysical(path)`. */
   readonly store: BuildStoreView;
   /** A private scratch directory (removed after the build). */

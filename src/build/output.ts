@@ -2,8 +2,11 @@
 // canonicalisation, one pass over the NAR that hashes it and scans it for references (the inputs'
 // closure and the derivation's own outputs), the fixed-output hash check (error with the
 // specified and the actual hash, in the user's encoding and in SRI), and, for `--check`, the
-// comparison with the registered path naming the first differing file. Never moves anything
-// into the store and never registers (the scheduler does, under the output locks).
+// comparison with the registered path naming the first differing file. A built-in builder that
+// writes a big single-file output may hash it while writing (build/nar-file-hash.ts: the same
+// NAR bytes, the same scan) and hand the result over; it is then taken as it is (after checking
+// that the file's size agrees), never for fixed outputs and never in `--check`. Never moves anything into
+// the store and never registers (the scheduler does, under the output locks).
 
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -16,6 +19,9 @@ import { canonicaliseTree } from '../store/fs-tree.js';
 import { nodeFsReader } from '../store/fs-reader.js';
 import type { NewPathInfo } from '../store/local-store.js';
 import { ReferenceScanner } from '../store/references.js';
+import type { HashedOutput } from './nar-file-hash.js';
+
+export { NarFileHasher, type HashedOutput } from './nar-file-hash.js';
 
 export interface FinishOptions {
   drvPath: string;
@@ -23,6 +29,8 @@ export interface FinishOptions {
   candidates: Iterable<string>;
   /** For a fixed-output derivation: the expected hash and the string the user wrote. */
   fixed?: FixedOutputHash & { userHash?: string };
+  /** What the builder computed while writing a single-file output (ignored for fixed outputs). */
+  hashed?: HashedOutput;
 }
 
 /** How the user wrote a hash: SRI, `algo:`-prefixed or bare, and in which base. */
@@ -62,6 +70,21 @@ export function finishOutput(temp: string, storePath: string, opts: FinishOption
   }
   canonicaliseTree(temp);
   const fixed = opts.fixed;
+  const hashed = opts.hashed;
+  if (hashed && !fixed) {
+    // Taken as the builder computed it; the file must be the one it described.
+    if (!st.isFile() || st.size !== hashed.fileSize || ((st.mode & 0o100) !== 0) !== hashed.executable) {
+      throw new Error(`internal error: builder of '${opts.drvPath}' described its output '${storePath}' as a ${hashed.executable ? 'executable ' : ''}file of ${hashed.fileSize} bytes, but it is not`);
+    }
+    return {
+      path: storePath,
+      narHash: printHash('sha256', hashed.narHash, 'base32', true),
+      narSize: hashed.narSize,
+      references: [...hashed.references],
+      deriver: opts.drvPath,
+      ultimate: true,
+    };
+  }
   const scanner = new ReferenceScanner([...opts.candidates, storePath]);
   const nar = createHash('sha256');
   const recursiveOther = fixed && fixed.method === 'recursive' && fixed.algo !== 'sha256' ? createHash(fixed.algo) : undefined;

@@ -4,7 +4,9 @@
 // slots; built-in builders run in-process, process builders as child processes in the sandbox).
 // Each build takes the locks of its outputs (so two imgeval processes on one store build it
 // once: the second waits, then finds it valid), builds into a temporary directory inside the
-// store, finishes the outputs (canonical metadata, narHash, references, fixed-output check),
+// store, finishes the outputs (canonical metadata, narHash, references, fixed-output check; a
+// built-in builder may hand over the hash and references of a single-file output it computed
+// while writing it, taken except for fixed outputs and in check mode),
 // moves them into place and registers them in one transaction. A crash at any point leaves only
 // unregistered leftovers. Failure policy: by default the first failure stops new builds from
 // starting (running ones finish and are registered); with keepGoing every build that does not
@@ -24,7 +26,7 @@ import { SELF_ID } from '../store/lock.js';
 import { builtinName, type BuiltinRegistry } from './builder-registry.js';
 import { DEFAULT_BUILTINS } from './builtins/index.js';
 import { BuildLog, LOG_TAIL_LINES, logFileOf } from './build-log.js';
-import { finishOutput, firstDifference } from './output.js';
+import { finishOutput, firstDifference, type HashedOutput } from './output.js';
 import { runProcessBuilder } from './process-builder.js';
 
 /** A derivation and the outputs wanted from it (all of them when `outputs` is undefined). */
@@ -213,6 +215,7 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
 
   // 3. Run.
   const failures: { node: Node; error: ImgError }[] = [];
+  const refs = new Map<string, readonly string[]>();
   let internal: unknown;
   let stopping = false;
   const ensure = (n: Node): Promise<boolean> => {
@@ -229,7 +232,7 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
         return false;
       }
       try {
-        return await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, shouldStart: () => !stopping && !abort.signal.aborted });
+        return await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, refs, shouldStart: () => !stopping && !abort.signal.aborted });
       } catch (e) {
         if (!(e instanceof ImgError)) {
           internal ??= e;
@@ -271,6 +274,8 @@ interface BuildContext {
   cores: number;
   signal: AbortSignal;
   hostEnv: NodeJS.ProcessEnv;
+  /** References of valid paths seen in this run (path → references), shared by its builds. */
+  refs: Map<string, readonly string[]>;
   /** False once the run stops: a build that waited for a lock or a slot then gives up. */
   shouldStart: () => boolean;
 }
@@ -316,7 +321,7 @@ function skip(n: Node, c: BuildContext): false {
 }
 
 /** The store paths a build may see and refer to: the closure of its input sources and used input outputs. */
-function inputClosure(store: LocalStore, n: Node): string[] {
+function inputClosure(store: LocalStore, n: Node, refs: Map<string, readonly string[]>): string[] {
   const start = new Set<string>(n.drv.inputSrcs);
   for (const [p, outs] of n.inputs) {
     const dep = readDrv(store, p);
@@ -329,12 +334,24 @@ function inputClosure(store: LocalStore, n: Node): string[] {
   for (const p of start) {
     if (!store.isValidPath(p)) throw new ImgError('E_BUILD', `input '${p}' of '${n.drvPath}' is not valid in the store`);
   }
-  return store.computeFSClosure(start);
+  // computeFSClosure, with the references of valid paths (which do not change) remembered for
+  // the run: the builds of one image share most of their input closures.
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    let rs = refs.get(p);
+    if (rs === undefined) refs.set(p, (rs = store.queryReferences(p)));
+    for (const q of rs) if (!seen.has(q)) stack.push(q);
+  }
+  return [...seen].sort();
 }
 
 /** Runs the builder into a temporary directory; in build mode installs and registers the outputs. */
 async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: BuildMode): Promise<void> {
-  const closure = inputClosure(store, n);
+  const closure = inputClosure(store, n, c.refs);
   for (const p of closure) store.addTempRoot(p);
   const tmp = join(store.realStoreDir, `.imgeval-tmp-${SELF_ID.replace(' ', '_')}-build-${buildCounter++}`);
   mkdirSync(tmp, { mode: 0o700 });
@@ -346,6 +363,8 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
   const temps = new Map<string, string>();
   for (const [o, p] of n.outputPaths) temps.set(o, join(storeView, basename(p)));
+  const candidates = [...closure, ...n.outputPaths.values()];
+  const hashed = new Map<string, HashedOutput>();
   const logFile = logFileOf(store.root, n.drvPath);
   const log = new BuildLog(logFile, (line) => c.emit({ type: 'log', drvPath: n.drvPath, line }));
   c.emit({ type: 'start', drvPath: n.drvPath, name: n.name, mode, builder: n.drv.builder, logFile });
@@ -365,6 +384,11 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
           env: n.drv.env,
           outputs: n.outputPaths,
           outputTemps: temps,
+          referenceCandidates: candidates,
+          outputHashed: (o, info) => {
+            if (!n.outputPaths.has(o)) throw new Error(`internal error: builtin:${bname} hashed an output '${o}' that '${n.drvPath}' does not have`);
+            hashed.set(o, info);
+          },
           store,
           tmpDir: scratch,
           cores: c.cores,
@@ -395,11 +419,13 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
       throw e;
     }
     const f = fixedOutput(n.drv);
-    const candidates = [...closure, ...n.outputPaths.values()];
     const infos: { info: NewPathInfo; temp: string }[] = [];
     for (const [o, p] of n.outputPaths) {
       const fixed = f ? { ...f, userHash: n.drv.env.get('outputHash') } : undefined;
-      infos.push({ info: finishOutput(temps.get(o)!, p, { drvPath: n.drvPath, candidates, ...(fixed ? { fixed } : {}) }), temp: temps.get(o)! });
+      // --check hashes what was built itself, whatever the builder said.
+      const h = mode === 'check' ? undefined : hashed.get(o);
+      if (h && !fixed) log.line(`output '${o}': NAR hash and references computed by the builder while writing it`);
+      infos.push({ info: finishOutput(temps.get(o)!, p, { drvPath: n.drvPath, candidates, ...(fixed ? { fixed } : {}), ...(h ? { hashed: h } : {}) }), temp: temps.get(o)! });
     }
     if (mode === 'check') {
       for (const { info, temp } of infos) {

@@ -8,7 +8,9 @@
 // store layers (size-based "auto" by default, or "popularity"), each layer's diffID and size
 // (from the layer-digest cache, else tarred into a hashing sink, nothing written), the image
 // config; `$out` is the conf JSON the archive writer and the stream program read.
-// `builtin:layered-image`: writes the archive of a conf (manifest-only layout) to $out.
+// `builtin:layered-image`: writes the archive of a conf (manifest-only layout) to $out; when
+// uncompressed, hashes its NAR and scans it for references in the same pass (the length is
+// known from the conf) and hands them to the scheduler.
 // `writeLayeredArchive` is the streaming writer both the builder and `imgeval stream-image` use:
 // sizes and digests come from the conf, so it needs no seekable output, and every layer's bytes
 // are checked against the conf's diffID as they are written.
@@ -21,13 +23,15 @@ import { join } from 'node:path';
 import { ImgError } from '../../base/error.js';
 import type { BuiltinBuilder, BuiltinBuildContext } from '../../build/builder-registry.js';
 import { symlinkJoin } from '../../build/builtins/symlink-join.js';
+import { NarHashThread } from '../../build/nar-hash-thread.js';
+import { NarFileHasher } from '../../build/nar-file-hash.js';
 import { epochSeconds, makeImageConfig, pythonIsoTime } from '../config.js';
 import { readDockerArchive, type BaseImage } from '../docker-archive.js';
 import { jsonBytes, ordered } from '../json.js';
 import { ROOT_OWNER, layerEntries, storePathSources, writeTarFile, type LayerSource, type StoreLocation } from '../layer.js';
 import { autoLayers, availableLayers, popularityLayers, type GraphNode } from '../layering.js';
 import { writeNixDb } from '../nix-db.js';
-import { TarWriter, compressSink, withFileSink, type ByteSink, type TarEntry, type TarOwner } from '../tar-writer.js';
+import { TarWriter, tarSize, withFileSink, type ByteSink, type TarEntry, type TarOwner } from '../tar-writer.js';
 import { compressionOf, createdTime, dbPathsOf, openBase, parseConfig, withBaseEnv } from './build-image.js';
 import {
   SOURCE_DATE_EPOCH,
@@ -197,12 +201,20 @@ export const layeredImageConf: BuiltinBuilder = {
     const roots = a.includeStorePaths
       ? [...ctx.store.queryReferences(custom), ...storePathsIn(ctx, a.config)].filter((p) => p !== custom)
       : [];
-    const closure = ctx.store.computeFSClosure(roots).filter((p) => p !== custom);
-    const graph: GraphNode[] = closure.map((p) => {
+    // The closure and its reference graph in one walk (each path's info holds its references).
+    const infos = new Map<string, GraphNode>();
+    const todo = [...roots];
+    while (todo.length) {
+      const p = todo.pop()!;
+      if (infos.has(p)) continue;
       const i = ctx.store.queryPathInfo(p);
       if (!i) throw buildError(CONF, `'${p}' is not valid in the store`);
-      return { path: p, narSize: i.narSize, references: i.references };
-    });
+      infos.set(p, { path: p, narSize: i.narSize, references: i.references });
+      for (const r of i.references) if (!infos.has(r)) todo.push(r);
+    }
+    infos.delete(custom);
+    const closure = [...infos.keys()].sort();
+    const graph: GraphNode[] = closure.map((p) => infos.get(p)!);
     const base = a.fromImage ? await readDockerArchive(ctx.store.toPhysical(a.fromImage), { workDir: join(ctx.tmpDir, 'base') }) : undefined;
     const baseLayers = base ? await baseLayerInfo(base) : [];
     // Each `contents` path (the application: what changes most often) gets a store layer of its
@@ -287,6 +299,22 @@ export function readConf(physical: string): LayeredConf {
   return conf;
 }
 
+/** Archives from this size on are NAR-hashed on a second thread. */
+const NAR_THREAD_MIN = 64 << 20;
+
+/** Passes bytes on while feeding them to a NAR hasher. */
+function narSink(inner: ByteSink, nar: NarFileHasher | NarHashThread): ByteSink {
+  return {
+    write(c) {
+      const hashed = nar.update(c);
+      const written = inner.write(c);
+      if (!hashed) return written;
+      return written ? Promise.all([hashed, written]).then(() => {}) : hashed;
+    },
+    ...(inner.end ? { end: () => inner.end!() } : {}),
+  };
+}
+
 /** A sink that hashes what passes and checks it against `want` at the end. */
 class CheckedSink implements ByteSink {
   private readonly h = createHash('sha256');
@@ -303,6 +331,52 @@ class CheckedSink implements ByteSink {
   }
 }
 
+/** The members of a conf's archive, in order, each once (a layer shared by two places is written once). */
+type ArchiveWrite =
+  | { kind: 'base'; name: string; size: number; index: number }
+  | { kind: 'store'; name: string; size: number; index: number }
+  | { kind: 'custom'; name: string; size: number }
+  | { kind: 'data'; name: string; size: number; data: Buffer };
+
+interface ArchivePlan {
+  /** Layer members in manifest order (repeats included). */
+  members: string[];
+  /** What is written: base layer i, store layer i, the customisation layer, or bytes (config, manifest). */
+  writes: ArchiveWrite[];
+}
+
+function planArchive(conf: LayeredConf): ArchivePlan {
+  const members: string[] = [];
+  const writes: ArchivePlan['writes'] = [];
+  const seen = new Set<string>();
+  const memberOf = (diffID: string) => `${diffID.slice('sha256:'.length)}/layer.tar`;
+  const layer = (diffID: string, w: (name: string) => ArchiveWrite) => {
+    const name = memberOf(diffID);
+    members.push(name);
+    if (seen.has(name)) return;
+    seen.add(name);
+    writes.push(w(name));
+  };
+  conf.baseLayers.forEach((l, index) => layer(l.diffID, (name) => ({ kind: 'base', name, size: l.size, index })));
+  conf.storeLayers.forEach((l, index) => layer(l.diffID, (name) => ({ kind: 'store', name, size: l.size, index })));
+  layer(conf.customisationLayer.diffID, (name) => ({ kind: 'custom', name, size: conf.customisationLayer.size }));
+  const cfg = Buffer.from(conf.config, 'latin1');
+  const cfgName = `${createHash('sha256').update(cfg).digest('hex')}.json`;
+  writes.push({ name: cfgName, size: cfg.length, kind: 'data', data: cfg });
+  const manifest = jsonBytes([ordered([['Config', cfgName], ['RepoTags', [conf.repoTag]], ['Layers', members]])], 'python');
+  writes.push({ name: 'manifest.json', size: manifest.length, kind: 'data', data: manifest });
+  return { members, writes };
+}
+
+function memberEntry(conf: LayeredConf, name: string, size: number): TarEntry & { type: 'file' } {
+  return { type: 'file', name, mode: 0o644, mtime: conf.mtime, owner: ROOT_OWNER, size, source: { data: Buffer.alloc(0) } };
+}
+
+/** The length of the (uncompressed) archive writeLayeredArchive writes for `conf`, known before writing. */
+export function layeredArchiveSize(conf: LayeredConf): number {
+  return tarSize(planArchive(conf).writes.map((w) => memberEntry(conf, w.name, w.size)));
+}
+
 /**
  * Writes the docker-archive of `conf` (manifest-only layout, as stream_layered_image.py) into
  * `sink`: base layers copied (decompressed), store layers tarred from the store, the
@@ -310,51 +384,32 @@ class CheckedSink implements ByteSink {
  */
 export async function writeLayeredArchive(conf: LayeredConf, loc: StoreLocation, sink: ByteSink, workDir: string): Promise<{ size: number }> {
   const outer = new TarWriter(sink, { hash: false });
-  const file = (name: string, size: number): TarEntry & { type: 'file' } => ({
-    type: 'file', name, mode: 0o644, mtime: conf.mtime, owner: ROOT_OWNER, size, source: { data: Buffer.alloc(0) },
-  });
-  const members: string[] = [];
-  const seen = new Set<string>();
-  const memberOf = (diffID: string) => `${diffID.slice('sha256:'.length)}/layer.tar`;
-  if (conf.baseLayers.length > 0) {
-    const base = await readDockerArchive(loc.toPhysical(conf.fromImage), { workDir });
-    if (base.layers.length !== conf.baseLayers.length) throw new ImgError('E_IMAGE', `the base image '${u(conf.fromImage)}' changed since the conf was made`);
-    for (let i = 0; i < base.layers.length; i++) {
-      const l = base.layers[i]!;
-      const want = conf.baseLayers[i]!;
-      const name = memberOf(want.diffID);
-      members.push(name);
-      if (seen.has(name)) continue;
-      seen.add(name);
-      await outer.addFileFrom(file(name, want.size), async (s) => {
+  const plan = planArchive(conf);
+  const base = conf.baseLayers.length > 0 ? await readDockerArchive(loc.toPhysical(conf.fromImage), { workDir }) : undefined;
+  if (base && base.layers.length !== conf.baseLayers.length) throw new ImgError('E_IMAGE', `the base image '${u(conf.fromImage)}' changed since the conf was made`);
+  for (const w of plan.writes) {
+    const entry = memberEntry(conf, w.name, w.size);
+    if (w.kind === 'base') {
+      const l = base!.layers[w.index]!;
+      const want = conf.baseLayers[w.index]!;
+      await outer.addFileFrom(entry, async (s) => {
         const c = new CheckedSink(s);
         for await (const chunk of l.open()) await c.write(chunk as Buffer);
         c.check(want.diffID, `base layer '${u(l.member)}'`);
       });
-    }
+    } else if (w.kind === 'store') {
+      const l = conf.storeLayers[w.index]!;
+      await outer.addFileFrom(entry, async (s) => {
+        const c = new CheckedSink(s);
+        const inner = new TarWriter(c, { hash: false });
+        for (const e of storeLayerEntries(l.paths, loc, conf.mtime, conf.owner)) await inner.add(e);
+        await inner.finish();
+        c.check(l.diffID, `the store layer of ${l.paths.length} paths`);
+      });
+    } else if (w.kind === 'custom') {
+      await outer.add({ ...entry, source: { path: loc.toPhysical(conf.customisationLayer.path) } });
+    } else await outer.add({ ...entry, source: { data: w.data } });
   }
-  for (const l of conf.storeLayers) {
-    const name = memberOf(l.diffID);
-    members.push(name);
-    if (seen.has(name)) continue;
-    seen.add(name);
-    await outer.addFileFrom(file(name, l.size), async (s) => {
-      const c = new CheckedSink(s);
-      const inner = new TarWriter(c, { hash: false });
-      for (const e of storeLayerEntries(l.paths, loc, conf.mtime, conf.owner)) await inner.add(e);
-      await inner.finish();
-      c.check(l.diffID, `the store layer of ${l.paths.length} paths`);
-    });
-  }
-  const cl = conf.customisationLayer;
-  const cname = memberOf(cl.diffID);
-  members.push(cname);
-  if (!seen.has(cname)) await outer.add({ ...file(cname, cl.size), source: { path: loc.toPhysical(cl.path) } });
-  const cfg = Buffer.from(conf.config, 'latin1');
-  const cfgName = `${createHash('sha256').update(cfg).digest('hex')}.json`;
-  await outer.add({ ...file(cfgName, cfg.length), source: { data: cfg } });
-  const manifest = jsonBytes([ordered([['Config', cfgName], ['RepoTags', [conf.repoTag]], ['Layers', members]])], 'python');
-  await outer.add({ ...file('manifest.json', manifest.length), source: { data: manifest } });
   const r = await outer.finish();
   return { size: r.size };
 }
@@ -383,9 +438,26 @@ export const layeredImage: BuiltinBuilder = {
     const out = outDir(ctx, ARCHIVE);
     const conf = readConf(ctx.store.toPhysical(a.conf));
     const loc = storeLocation(ctx);
-    const { size } = await withFileSink(out, compressionOf(a.compressor), async (sink) =>
-      (await writeLayeredArchive(conf, loc, sink, join(ctx.tmpDir, 'base'))).size,
-    ).then((r) => ({ size: r.size }));
+    const compression = compressionOf(a.compressor);
+    // Uncompressed, the archive's length is known before it is written: its NAR hash and
+    // references are computed in the same pass as the bytes go to the file (on a second thread
+    // for big archives, beside the layers' diffID checks on this one), so the scheduler does not
+    // read the archive again. (Compressed, the length is not known up front; the scheduler
+    // hashes the smaller file afterwards.)
+    let nar: NarFileHasher | NarHashThread | undefined;
+    if (compression === 'none') {
+      const length = layeredArchiveSize(conf);
+      nar = length >= NAR_THREAD_MIN ? new NarHashThread(length, ctx.referenceCandidates) : new NarFileHasher(length, ctx.referenceCandidates);
+    }
+    let size: number;
+    try {
+      ({ size } = await withFileSink(out, compression, async (sink) =>
+        (await writeLayeredArchive(conf, loc, nar ? narSink(sink, nar) : sink, join(ctx.tmpDir, 'base'))).size,
+      ));
+      if (nar) ctx.outputHashed('out', await nar.finish());
+    } finally {
+      if (nar instanceof NarHashThread) await nar.close();
+    }
     ctx.log(`archive ${conf.repoTag}: ${conf.baseLayers.length + conf.storeLayers.length + 1} layers, ${size} bytes`);
   },
 };
