@@ -8,7 +8,7 @@ import type { Span } from '../base/source.js';
 import { quoteJSONString } from './lib/json.js';
 import { xmlAttrs } from './lib/xml.js';
 import { ContextBuilder, TRACE_CAP, callValue, coerceToString, formatFloatG, isDerivation, type CoerceState } from './ops.js';
-import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Thunk, force, showType, type Lazy, type Value } from './value.js';
+import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, PrimOpApp, Shape, Thunk, force, showType, type Lazy, type Value } from './value.js';
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 
@@ -208,6 +208,25 @@ class ByteWriter {
     this.room(1);
     this.buf[this.n++] = c;
   }
+  /** An integer in decimal (small non-negative ones without making a string). */
+  int(v: number | bigint): void {
+    if (typeof v !== 'number' || v < 0 || v > 0x7fffffff) {
+      this.write(String(v));
+      return;
+    }
+    let k = 1;
+    for (let t = v; t >= 10; t = (t / 10) | 0) k++;
+    this.room(k);
+    const b = this.buf;
+    let n = this.n + k;
+    this.n = n;
+    let t = v;
+    do {
+      const q = (t / 10) | 0;
+      b[--n] = 48 + t - q * 10;
+      t = q;
+    } while (t > 0);
+  }
   /** A JSON string literal, escaped as toJSON does. */
   jsonString(s: string): void {
     const k = s.length;
@@ -248,6 +267,17 @@ class ByteWriter {
   }
 }
 
+/** Whether a shape has `__toString` or `outPath` (1) or neither (0): shapes are immutable. */
+const SPECIAL_JSON = new WeakMap<Shape, number>();
+function specialJSON(shape: Shape): number {
+  let r = SPECIAL_JSON.get(shape);
+  if (r === undefined) {
+    r = shape.indexOf('__toString') >= 0 || shape.indexOf('outPath') >= 0 ? 1 : 0;
+    SPECIAL_JSON.set(shape, r);
+  }
+  return r;
+}
+
 /** toJSON / --json: compact JSON; paths are copied to the store; the context is collected. */
 export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: Span | undefined): string {
   const out = new ByteWriter();
@@ -259,7 +289,7 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
     if (v === null) out.write('null');
     else if (v === true) out.write('true');
     else if (v === false) out.write('false');
-    else if (typeof v === 'number' || typeof v === 'bigint') out.write(String(v));
+    else if (typeof v === 'number' || typeof v === 'bigint') out.int(v);
     else if (typeof v === 'string') out.jsonString(v);
     else if (v instanceof NixString) {
       ctx.add(v.ctx);
@@ -270,16 +300,19 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
       ctx.addOne(p);
       out.jsonString(p);
     } else if (v instanceof Attrs) {
-      const ts = v.get('__toString');
-      if (ts !== undefined) {
-        const r = callValue(force(ts), [v], span);
-        out.jsonString(coerceToString(st, r, ctx, false, false, span));
-        return;
-      }
-      const op = v.get('outPath');
-      if (op !== undefined) {
-        go(op);
-        return;
+      const special = specialJSON(v.shape);
+      if (special !== 0) {
+        const ts = v.get('__toString');
+        if (ts !== undefined) {
+          const r = callValue(force(ts), [v], span);
+          out.jsonString(coerceToString(st, r, ctx, false, false, span));
+          return;
+        }
+        const op = v.get('outPath');
+        if (op !== undefined) {
+          go(op);
+          return;
+        }
       }
       out.byte(123);
       const names = v.names();
