@@ -13,6 +13,7 @@ import { isStackOverflow } from '../eval/ops.js';
 import { UsageError, flagAll, flagSet, flagValue, parseArgs, type FlagSpec } from './args.js';
 import { autoArgsFrom, autoCall, latin1, loadRoot, searchPathFrom, selectAttrPath } from './input.js';
 import { createSession } from './session.js';
+import { bundledEntry } from './bundle.js';
 import type { IO } from './io.js';
 import type { Command } from './main.js';
 
@@ -182,7 +183,7 @@ async function runInWorker(argv: string[], io: IO, ctx: EvalContext): Promise<nu
     const entry = new URL('./eval-worker.ts', import.meta.url).href;
     const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
     worker = new Worker(code, { ...options, eval: true });
-  } else worker = new Worker(new URL('./eval-worker.js', import.meta.url), options);
+  } else worker = new Worker(bundledEntry('eval-worker') ?? new URL('./eval-worker.js', import.meta.url), options);
   return await new Promise<number>((resolve, reject) => {
     let code = 1;
     worker.on('message', (m: { out?: string; err?: string; code?: number }) => {

@@ -16,18 +16,24 @@ export interface Command {
 
 /**
  * The commands, in the order `--help` lists them. Command `x` lives in `cmd-x.ts` and is loaded
- * only when it runs, so start-up pays for one command.
+ * only when it runs, so start-up pays for one command. The imports are written out (not computed
+ * from the name) so that the bundler (esbuild.config.mjs) sees every command.
  */
-const COMMAND_NAMES = ['parse', 'eval', 'instantiate', 'show-derivation', 'build', 'store', 'prefetch-image', 'push', 'stream-image'];
+const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  parse: () => import('./cmd-parse.js'),
+  eval: () => import('./cmd-eval.js'),
+  instantiate: () => import('./cmd-instantiate.js'),
+  'show-derivation': () => import('./cmd-show-derivation.js'),
+  build: () => import('./cmd-build.js'),
+  store: () => import('./cmd-store.js'),
+  'prefetch-image': () => import('./cmd-prefetch-image.js'),
+  push: () => import('./cmd-push.js'),
+  'stream-image': () => import('./cmd-stream-image.js'),
+};
 
 async function loadCommand(name: string): Promise<Command | undefined> {
-  if (!COMMAND_NAMES.includes(name)) return undefined;
-  try {
-    return ((await import(`./cmd-${name}.js`)) as { command: Command }).command;
-  } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`cmd-${name}`)) return undefined;
-    throw e;
-  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return load ? (await load()).command : undefined;
 }
 
 async function help(io: IO): Promise<void> {
@@ -38,7 +44,7 @@ async function help(io: IO): Promise<void> {
     '',
     'commands:',
   ];
-  for (const name of COMMAND_NAMES) {
+  for (const name of Object.keys(COMMANDS)) {
     const c = await loadCommand(name);
     if (c) lines.push(`  ${name.padEnd(16)} ${c.summary}`);
   }

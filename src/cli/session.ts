@@ -21,6 +21,7 @@ import { nodeFsReader } from '../store/fs-reader.js';
 import { filteredReader } from '../store/fs-tree.js';
 import { LocalStore } from '../store/local-store.js';
 import { resolveStoreRoot, storeLayout } from '../store/store-root.js';
+import { bundledEntry } from './bundle.js';
 import { nodeEvalHost } from './host.js';
 import { preludeExtension } from './prelude.js';
 
@@ -218,12 +219,16 @@ export function createSession(opts: SessionOptions): Session {
 
 /** Runs `imgeval build --no-link` on the targets in a child process, synchronously. */
 function buildInChild(storeRoot: string, targets: string[], env: Record<string, string | undefined>): { code: number; stderr: string } {
+  const args = JSON.stringify(['build', '--no-link', '--store', storeRoot, ...targets.map(toNative)]);
+  // from the bundle: the same bundle, as CommonJS; else main.ts/main.js beside this module
+  const bundle = bundledEntry('imgeval');
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const mainUrl = new URL(`./main${ext}`, import.meta.url).href;
-  const args = ['build', '--no-link', '--store', storeRoot, ...targets.map(toNative)];
-  const code = `import(${JSON.stringify(mainUrl)}).then(async (m) => { process.exitCode = await m.main(${JSON.stringify(args)}); });`;
+  const code = bundle
+    ? `require(${JSON.stringify(bundle)}).main(${args}).then((code) => { process.exitCode = code; });`
+    : `import(${JSON.stringify(mainUrl)}).then(async (m) => { process.exitCode = await m.main(${args}); });`;
   const execArgv = process.execArgv.filter((a, i, all) => a !== '-e' && a !== '--eval' && all[i - 1] !== '-e' && all[i - 1] !== '--eval');
-  const r = spawnSync(process.execPath, [...execArgv, '--input-type=module', '-e', code], {
+  const r = spawnSync(process.execPath, [...execArgv, ...(bundle ? [] : ['--input-type=module']), '-e', code], {
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
     maxBuffer: 64 << 20,
