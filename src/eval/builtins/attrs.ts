@@ -3,8 +3,11 @@
 
 import { ImgError } from '../../base/error.js';
 import type { Span } from '../../base/source.js';
-import { forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, applier2 } from '../ops.js';
-import { Attrs, EMPTY_SHAPE, Shape, Thunk, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Lazy, type List } from '../value.js';
+import { call2, forceAttrs, forceFunction, forceList, forceString, forceStringNoCtx, applier2 } from '../ops.js';
+import { Attrs, EMPTY_SHAPE, Shape, Thunk, Lambda, PrimOp, PrimOpApp, force, showType, type BuiltinDef, type Code, type Lazy, type List, type Value } from '../value.js';
+
+/** The positions of attributes that have none. */
+const NO_POS: ReadonlyMap<string, Span> = new Map();
 
 /** The shape of the last set listToAttrs built: reused when the next one has the same names. */
 let lastListShape: Shape = EMPTY_SHAPE;
@@ -127,17 +130,31 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     doc: 'removeAttrs set names: set without the listed attributes (missing names are ignored).',
     impl: (_st, span, a, l) => {
       const s = forceAttrs(a, span);
-      const drop = new Set<string>();
-      for (const n of forceList(l, span)) drop.add(forceStringNoCtx(n, span));
-      const keys: string[] = [];
-      const vals: Lazy[] = [];
-      const sk = s.names();
-      for (let i = 0; i < sk.length; i++) {
-        if (drop.has(sk[i]!)) continue;
-        keys.push(sk[i]!);
-        vals.push(s.vals[i]!);
+      const list = forceList(l, span);
+      // the names found are marked by index (the shape's own lookup: no set of the names)
+      const n = s.size;
+      let drop: Uint8Array | undefined;
+      let dropped = 0;
+      for (let j = 0; j < list.length; j++) {
+        const i = s.shape.indexOf(forceStringNoCtx(list[j]!, span));
+        if (i < 0) continue;
+        drop ??= new Uint8Array(n);
+        if (drop[i] === 0) {
+          drop[i] = 1;
+          dropped++;
+        }
       }
-      return new Attrs(new Shape(keys), vals, s.pos ?? s.shape);
+      if (drop === undefined) return new Attrs(s.shape, s.vals.slice(), s.pos ?? s.shape);
+      const keys = new Array<string>(n - dropped);
+      const vals = new Array<Lazy>(n - dropped);
+      const sk = s.names();
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        if (drop[i] !== 0) continue;
+        keys[k] = sk[i]!;
+        vals[k++] = s.vals[i]!;
+      }
+      return new Attrs(keys.length === 0 ? EMPTY_SHAPE : new Shape(keys), vals, s.pos ?? s.shape);
     },
   },
   {
@@ -153,10 +170,16 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, f, a) => {
       const s = forceAttrs(a, span);
       const k = s.names();
-      const vals = new Array<Lazy>(k.length);
-      const ap = applier2(span);
-      for (let i = 0; i < k.length; i++) vals[i] = new Thunk(ap, f, [k[i]!, s.vals[i]!]);
-      return new Attrs(s.shape, vals, s.pos);
+      const sv = s.vals;
+      const n = k.length;
+      const vals = new Array<Lazy>(n);
+      // one thunk per attribute holding only its index: the code (one per call) has the names
+      // and values
+      const ap = (fn: Lazy, i: number): Value => call2(force(fn), k[i]!, sv[i]!, span);
+      (ap as unknown as Code).span = span;
+      for (let i = 0; i < n; i++) vals[i] = new Thunk(ap, f, i);
+      // Nix 2.8 gives the new attributes no position (unsafeGetAttrPos: null)
+      return new Attrs(s.shape, vals, NO_POS);
     },
   },
   {
