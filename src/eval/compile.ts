@@ -24,6 +24,7 @@ import {
   numMul,
   numSub,
   typeError,
+  withCallTrace,
   withTrace,
   type CoerceState,
 } from './ops.js';
@@ -65,6 +66,32 @@ export interface CompileState extends CoerceState {
 function up(env: Env, level: number): Env {
   while (level-- > 0) env = env[0] as Env;
   return env;
+}
+
+function unsetVariable(name: string, span: Span): ImgError {
+  return new ImgError('E_INF_REC', `infinite recursion encountered (variable '${name}' used before it is defined)`, span);
+}
+
+/**
+ * The value of a local variable (a module function, so V8 inlines it at every use: fused
+ * operators read variables without a call through a closure variable, whose target varies).
+ */
+function lookup(env: Env, level: number, s: number, name: string, span: Span): Value {
+  while (level-- > 0) env = env[0] as Env;
+  const x = env[s];
+  if (x instanceof Thunk) return x.force();
+  if (x === undefined) throw unsetVariable(name, span);
+  return x;
+}
+
+/** A local (non-global) variable, for fused operators. */
+function localVar(e: A.Expr): A.Var | undefined {
+  return e.kind === 'Var' && !e.global ? e : undefined;
+}
+
+/** A small integer literal (a JS number), for fused operators. */
+function intLiteral(e: A.Expr): number | undefined {
+  return e.kind === 'Int' && typeof e.value === 'number' ? e.value : undefined;
 }
 
 function attrPathText(path: readonly A.AttrName[], upto: number, names: readonly (string | undefined)[]): string {
@@ -150,6 +177,22 @@ export class Compiler {
         const code = this.compile(e);
         return (env) => new Thunk(code, env);
       }
+    }
+  }
+
+  /** True when `lazy(e)` makes a plain `new Thunk(compile(e), env)` (no literal, variable or lambda). */
+  private needsThunk(e: A.Expr): boolean {
+    switch (e.kind) {
+      case 'Int':
+      case 'Float':
+      case 'Str':
+      case 'Path':
+      case 'Var':
+      case 'WithVar':
+      case 'Lambda':
+        return false;
+      default:
+        return true;
     }
   }
 
@@ -258,9 +301,24 @@ export class Compiler {
       case 'Add':
         return this.compileAdd(e);
       case 'Eq': {
+        const span = e.span;
+        const lv = localVar(e.lhs);
+        const k = intLiteral(e.rhs);
+        if (lv !== undefined && k !== undefined) {
+          // `n == 0`: fused (no calls through closure variables)
+          const L = lv.level;
+          const S = lv.slot + 1;
+          const name = lv.name;
+          const vspan = lv.span;
+          const neg = e.negated;
+          return (env) => {
+            const a = lookup(env, L, S, name, vspan);
+            const eq = typeof a === 'number' ? a === k : eqValues(a, k, span);
+            return neg ? !eq : eq;
+          };
+        }
         const l = this.compile(e.lhs);
         const r = this.compile(e.rhs);
-        const span = e.span;
         if (e.negated) return (env) => !eqValues(l(env), r(env), span);
         return (env) => eqValues(l(env), r(env), span);
       }
@@ -715,6 +773,49 @@ export class Compiler {
     const fn = this.compile(e.fn);
     if (args.length === 1) {
       const a0 = args[0]!;
+      // `f x` with `f` a local variable: read it in place, make the argument's thunk in place, and
+      // enter a plain lambda here (one JS frame less per Nix call: deep recursions use less stack)
+      const fv = localVar(e.fn);
+      const arg = e.args[0]!;
+      if (fv !== undefined && this.needsThunk(arg)) {
+        const fl = fv.level;
+        const fs = fv.slot + 1;
+        const fname = fv.name;
+        const fspan = fv.span;
+        const acode = this.compile(arg);
+        return (env) => {
+          const f = lookup(env, fl, fs, fname, fspan);
+          const a = new Thunk(acode, env);
+          if (f instanceof Lambda && f.f.formals === undefined) {
+            const lc = f.f;
+            try {
+              return lc.body([f.env, a] as unknown as Env);
+            } catch (err) {
+              throw withCallTrace(err, lc, span);
+            }
+          }
+          return call1(f, a, span);
+        };
+      }
+      if (fv !== undefined) {
+        const fl = fv.level;
+        const fs = fv.slot + 1;
+        const fname = fv.name;
+        const fspan = fv.span;
+        return (env) => {
+          const f = lookup(env, fl, fs, fname, fspan);
+          const a = a0(env);
+          if (f instanceof Lambda && f.f.formals === undefined) {
+            const lc = f.f;
+            try {
+              return lc.body([f.env, a] as unknown as Env);
+            } catch (err) {
+              throw withCallTrace(err, lc, span);
+            }
+          }
+          return call1(f, a, span);
+        };
+      }
       return (env) => call1(fn(env), a0(env), span);
     }
     if (args.length === 2) {
@@ -750,6 +851,23 @@ export class Compiler {
     const span = e.span;
     const name = e.op === '-' ? 'sub' : e.op === '*' ? 'mul' : 'div';
     if (this.isGlobalBuiltin(e.fn, name)) {
+      const lv = localVar(e.lhs);
+      const k = intLiteral(e.rhs);
+      if (e.op === '-' && lv !== undefined && k !== undefined) {
+        // `n - 1`: fused (no calls through closure variables)
+        const L = lv.level;
+        const S = lv.slot + 1;
+        const name = lv.name;
+        const vspan = lv.span;
+        return (env) => {
+          const a = lookup(env, L, S, name, vspan);
+          if (typeof a === 'number') {
+            const s = a - k;
+            if (s <= 9007199254740991 && s >= -9007199254740991) return s;
+          }
+          return numSub(a, k, span);
+        };
+      }
       const l = this.compile(e.lhs);
       const r = this.compile(e.rhs);
       if (e.op === '-')
@@ -776,6 +894,21 @@ export class Compiler {
     const swap = e.op === '>' || e.op === '<=';
     const negate = e.op === '<=' || e.op === '>=';
     if (this.isGlobalBuiltin(e.fn, 'lessThan')) {
+      const lv = localVar(e.lhs);
+      const k = intLiteral(e.rhs);
+      if (lv !== undefined && k !== undefined && (e.op === '<' || e.op === '>=')) {
+        // `n < 2`, `n >= 2`: fused (no calls through closure variables)
+        const L = lv.level;
+        const S = lv.slot + 1;
+        const name = lv.name;
+        const vspan = lv.span;
+        const ge = e.op === '>=';
+        return (env) => {
+          const a = lookup(env, L, S, name, vspan);
+          const lt = typeof a === 'number' ? a < k : lessThan(a, k, span);
+          return ge ? !lt : lt;
+        };
+      }
       const l = this.compile(e.lhs);
       const r = this.compile(e.rhs);
       if (e.op === '<')
@@ -806,12 +939,30 @@ export class Compiler {
   }
 
   private compileAdd(e: A.Add): Code {
-    const l = this.compile(e.lhs);
-    const r = this.compile(e.rhs);
     const st = this.st;
     const span = e.span;
     const ls = e.lhs.span;
     const rs = e.rhs.span;
+    const lv = localVar(e.lhs);
+    const k = intLiteral(e.rhs);
+    if (lv !== undefined && k !== undefined) {
+      // `i + 1`: fused (no calls through closure variables)
+      const L = lv.level;
+      const S = lv.slot + 1;
+      const name = lv.name;
+      const vspan = lv.span;
+      return (env) => {
+        const a = lookup(env, L, S, name, vspan);
+        if (typeof a === 'number') {
+          const s = a + k;
+          if (s <= 9007199254740991 && s >= -9007199254740991) return s;
+          return numAdd(a, k, span);
+        }
+        return addValues(st, a, k, span, ls, rs);
+      };
+    }
+    const l = this.compile(e.lhs);
+    const r = this.compile(e.rhs);
     return (env) => {
       const a = l(env);
       const b = r(env);

@@ -409,6 +409,15 @@ function lambdaLabel(lc: LambdaCode): string {
   return lc.name !== undefined ? `while calling '${lc.name}'` : 'while calling anonymous lambda';
 }
 
+/**
+ * withTrace for a lambda call: the label is made only when a frame is added (a runaway
+ * recursion unwinds through ~400k calls once the trace is full).
+ */
+export function withCallTrace(e: unknown, lc: LambdaCode, span: Span | undefined): unknown {
+  if (e instanceof ImgError && e.span !== undefined && e.trace.length >= TRACE_CAP) return e;
+  return withTrace(e, lambdaLabel(lc), span);
+}
+
 /** Binds one argument to a lambda: the lambda's new Env. */
 export function bindArg(lc: LambdaCode, env: Env, arg: Lazy, span: Span | undefined): Env {
   const formals = lc.formals;
@@ -471,7 +480,7 @@ export function call1(f: Value, a: Lazy, span: Span | undefined): Value {
     try {
       return lc.body(env2);
     } catch (e) {
-      throw withTrace(e, lambdaLabel(lc), span);
+      throw withCallTrace(e, lc, span);
     }
   }
   return callValue(f, [a], span);
@@ -488,7 +497,7 @@ export function call2(f: Value, a: Lazy, b: Lazy, span: Span | undefined): Value
       try {
         return inner.body(env3);
       } catch (e) {
-        throw withTrace(e, lambdaLabel(lc), span);
+        throw withCallTrace(e, lc, span);
       }
     }
     return call1(call1(f, a, span), b, span);
@@ -519,7 +528,7 @@ export function callValue(f: Value, args: readonly Lazy[], span: Span | undefine
       try {
         f = lc.body(env);
       } catch (e) {
-        throw withTrace(e, lambdaLabel(outer), span);
+        throw withCallTrace(e, outer, span);
       }
     } else if (f instanceof PrimOp) {
       const ar = f.def.arity;
