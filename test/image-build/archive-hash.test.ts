@@ -4,13 +4,14 @@
 // images (plain, sharing a layer, on a layered base image, with store paths that refer to each
 // other), the registered narHash, narSize and references equal the NAR hash of the file on disk
 // and a reference scan over the same candidates. NarFileHasher itself is checked against
-// derivation/nar.ts for files of many lengths; and `--check` re-hashes whatever a builder says
-// (a builder that hands over a wrong hash is caught).
+// derivation/nar.ts for files of many lengths; a store layer modified after its conf was made
+// is refused (the archive builder checks layers by the conf's CRC-32, the stream by diffID); and
+// `--check` re-hashes whatever a builder says (a builder that hands over a wrong hash is caught).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { BuiltinRegistry, type BuiltinBuilder } from '../../src/build/builder-registry.js';
 import { NarHashThread } from '../../src/build/nar-hash-thread.js';
 import { NarFileHasher } from '../../src/build/output.js';
@@ -19,7 +20,7 @@ import { printHash } from '../../src/base/hash.js';
 import { nodeFsReader } from '../../src/store/fs-reader.js';
 import { ReferenceScanner } from '../../src/store/references.js';
 import { ROOT } from '../helpers/tools.js';
-import { BUILTINS, buildImg, openSession, tempStore } from './helpers.js';
+import { BUILTINS, buildImg, openSession, streamToFile, tempStore } from './helpers.js';
 
 const test = suite('builder-supplied NAR hashes');
 const store = tempStore('imgeval-archive-hash-');
@@ -134,6 +135,38 @@ test('uncompressed buildLayeredImage archives: the registered narHash, narSize a
   }
   // and check mode (which hashes every output itself) finds them identical
   await buildImg(store.root, { expr: EXPR, searchPath }, { check: true });
+});
+
+test('a store layer modified after its conf was made is refused: by its CRC-32 in the archive builder, by its diffID when streamed', async () => {
+  const args = `{ name = "tampered"; tag = "1"; contents = [ (writeTextDir "share/t.txt" "original text\\n") ]; }`;
+  const stream = (await buildImg(store.root, { expr: `streamLayeredImage ${args}` })).get('')!;
+  const session = openSession(store.root);
+  let file = '';
+  try {
+    const st = session.store();
+    const conf = JSON.parse(readFileSync(st.toPhysical(stream.conf!), 'latin1')) as { storeLayers: { paths: string[]; crc32: number }[] };
+    assert.ok(conf.storeLayers.every((l) => Number.isInteger(l.crc32)), 'every store layer has a CRC-32 in the conf');
+    const p = conf.storeLayers.flatMap((l) => l.paths).find((x) => x.endsWith('-t.txt'))!;
+    file = join(st.toPhysical(p), 'share', 't.txt');
+  } finally {
+    session.close();
+  }
+  // same size, other bytes (the conf derivation is the same for both functions, so it is not rebuilt)
+  chmodSync(dirname(file), 0o755);
+  chmodSync(file, 0o644);
+  writeFileSync(file, 'tampered text\n');
+  try {
+    await buildImg(store.root, { expr: `buildLayeredImage ${args}` }).then(
+      () => assert.unreachable('the archive was built from a modified store path'),
+      (e: Error) => assert.match(e.message, /the store layer of 1 paths has CRC-32 \d+, but the conf says \d+ \(was a store path modified\?\)/),
+    );
+    await streamToFile(store.root, stream.conf!, join(store.root, 'streamed.tar')).then(
+      () => assert.unreachable('the stream was written from a modified store path'),
+      (e: Error) => assert.match(e.message, /has diffID sha256:[0-9a-f]{64}, but the conf says sha256:/),
+    );
+  } finally {
+    writeFileSync(file, 'original text\n');
+  }
 });
 
 test('--check hashes the output itself: a builder that hands over a wrong hash is caught', async () => {

@@ -5,21 +5,24 @@
 // `$out/layer.tar` + `$out/checksum`. Its references (found by the scheduler's scan) are what the
 // image must carry.
 // `builtin:layered-image-conf`: the closure of those references and of the config, split into
-// store layers (size-based "auto" by default, or "popularity"), each layer's diffID and size
-// (from the layer-digest cache, else tarred into a hashing sink, nothing written), the image
-// config; `$out` is the conf JSON the archive writer and the stream program read.
+// store layers (size-based "auto" by default, or "popularity"), each layer's diffID, size and
+// CRC-32 (from the layer-digest cache, else tarred into a hashing sink, nothing written), the
+// image config; `$out` is the conf JSON the archive writer and the stream program read.
 // `builtin:layered-image`: writes the archive of a conf (manifest-only layout) to $out; when
 // uncompressed, hashes its NAR and scans it for references in the same pass (the length is
-// known from the conf) and hands them to the scheduler.
+// known from the conf; the SHA-256 on a second thread) and hands them to the scheduler.
 // `writeLayeredArchive` is the streaming writer both the builder and `imgeval stream-image` use:
 // sizes and digests come from the conf, so it needs no seekable output, and every layer's bytes
-// are checked against the conf's diffID as they are written.
+// are checked as they are written: against the conf's diffID when streamed, against its CRC-32
+// of the same bytes in the archive builder (whose output gets its one SHA-256 pass, the NAR
+// hash).
 // Never reads the clock unless `created`/`mtime` = "now"; never writes outside $out, scratch and
 // the layer-digest cache.
 
 import { existsSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { ImgError } from '../../base/error.js';
 import type { BuiltinBuilder, BuiltinBuildContext } from '../../build/builder-registry.js';
 import { symlinkJoin } from '../../build/builtins/symlink-join.js';
@@ -154,7 +157,8 @@ export interface LayeredConf {
   owner: TarOwner;
   fromImage: string;
   baseLayers: { diffID: string; size: number }[];
-  storeLayers: { paths: string[]; diffID: string; size: number }[];
+  /** crc32: of the layer's bytes (absent in confs of older imgeval versions). */
+  storeLayers: { paths: string[]; diffID: string; size: number; crc32?: number }[];
   customisationLayer: { path: string; diffID: string; size: number };
   /** The exact config bytes (binary string). */
   config: string;
@@ -246,7 +250,7 @@ export const layeredImageConf: BuiltinBuilder = {
         d = await digestEntries(storeLayerEntries(paths, loc, mtime, owner));
         writeLayerCache(ctx, key, d);
       }
-      storeLayers.push({ paths, diffID: d.diffID, size: d.size });
+      storeLayers.push({ paths, diffID: d.diffID, size: d.size, crc32: d.crc32 });
     }
     const customPath = `${custom}/layer.tar`;
     const customDiff = `sha256:${readFileSync(fsPath(`${ctx.store.toPhysical(custom)}/checksum`), 'latin1').trim()}`;
@@ -315,6 +319,19 @@ function narSink(inner: ByteSink, nar: NarFileHasher | NarHashThread): ByteSink 
   };
 }
 
+/** A sink that computes the CRC-32 of what passes and checks it against the conf's at the end. */
+class CrcCheckedSink implements ByteSink {
+  private crc = 0;
+  constructor(private readonly inner: ByteSink) {}
+  write(c: Buffer) {
+    this.crc = crc32(c, this.crc);
+    return this.inner.write(c);
+  }
+  check(want: number, what: string): void {
+    if (this.crc !== want) throw new ImgError('E_IMAGE', `${what} has CRC-32 ${this.crc}, but the conf says ${want} (was a store path modified?)`);
+  }
+}
+
 /** A sink that hashes what passes and checks it against `want` at the end. */
 class CheckedSink implements ByteSink {
   private readonly h = createHash('sha256');
@@ -380,9 +397,19 @@ export function layeredArchiveSize(conf: LayeredConf): number {
 /**
  * Writes the docker-archive of `conf` (manifest-only layout, as stream_layered_image.py) into
  * `sink`: base layers copied (decompressed), store layers tarred from the store, the
- * customisation layer, the config, manifest.json. Ends the sink.
+ * customisation layer, the config, manifest.json. Ends the sink. Every layer's bytes are checked
+ * as they pass: against its diffID (SHA-256, the default: what `stream-image` does), or with
+ * `check: 'crc32'` store layers against the conf's CRC-32 of the same bytes (computed with the
+ * diffID), when the caller hashes the whole output anyway (the archive builder: one SHA-256
+ * pass instead of two).
  */
-export async function writeLayeredArchive(conf: LayeredConf, loc: StoreLocation, sink: ByteSink, workDir: string): Promise<{ size: number }> {
+export async function writeLayeredArchive(
+  conf: LayeredConf,
+  loc: StoreLocation,
+  sink: ByteSink,
+  workDir: string,
+  check: 'sha256' | 'crc32' = 'sha256',
+): Promise<{ size: number }> {
   const outer = new TarWriter(sink, { hash: false });
   const plan = planArchive(conf);
   const base = conf.baseLayers.length > 0 ? await readDockerArchive(loc.toPhysical(conf.fromImage), { workDir }) : undefined;
@@ -400,11 +427,20 @@ export async function writeLayeredArchive(conf: LayeredConf, loc: StoreLocation,
     } else if (w.kind === 'store') {
       const l = conf.storeLayers[w.index]!;
       await outer.addFileFrom(entry, async (s) => {
+        const what = `the store layer of ${l.paths.length} paths`;
+        if (check === 'crc32' && l.crc32 !== undefined) {
+          const c = new CrcCheckedSink(s);
+          const inner = new TarWriter(c, { hash: false });
+          for (const e of storeLayerEntries(l.paths, loc, conf.mtime, conf.owner)) await inner.add(e);
+          await inner.finish();
+          c.check(l.crc32, what);
+          return;
+        }
         const c = new CheckedSink(s);
         const inner = new TarWriter(c, { hash: false });
         for (const e of storeLayerEntries(l.paths, loc, conf.mtime, conf.owner)) await inner.add(e);
         await inner.finish();
-        c.check(l.diffID, `the store layer of ${l.paths.length} paths`);
+        c.check(l.diffID, what);
       });
     } else if (w.kind === 'custom') {
       await outer.add({ ...entry, source: { path: loc.toPhysical(conf.customisationLayer.path) } });
@@ -452,7 +488,7 @@ export const layeredImage: BuiltinBuilder = {
     let size: number;
     try {
       ({ size } = await withFileSink(out, compression, async (sink) =>
-        (await writeLayeredArchive(conf, loc, nar ? narSink(sink, nar) : sink, join(ctx.tmpDir, 'base'))).size,
+        (await writeLayeredArchive(conf, loc, nar ? narSink(sink, nar) : sink, join(ctx.tmpDir, 'base'), 'crc32')).size,
       ));
       if (nar) ctx.outputHashed('out', await nar.finish());
     } finally {
