@@ -154,7 +154,7 @@ function workerStackMb(): number {
   return Number.isFinite(v) && v >= 4 ? v : WORKER_STACK_MB;
 }
 
-/** A main-thread JS stack (KiB) from which an overflow is final (bin/imgeval.js gives 384 MiB). */
+/** A main-thread JS stack (KiB) from which an overflow is final (bin/imgeval.js gives 256 MiB). */
 const BIG_STACK_KB = 64 * 1024;
 
 /** The JS stack (KiB) of this thread: node's `--stack-size`, else V8's default. */
