@@ -9,7 +9,7 @@
 // is then compiled as usual and a new cache is written when the process exits, if it can be.
 // Never changes what the bundle does.
 
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script, constants as vmConstants } from 'node:vm';
@@ -50,6 +50,16 @@ function writeCache(file: string, id: string, data: Buffer): void {
   }
 }
 
+/** Whether a cache could be written into `dir` (else making one at exit would be wasted). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, fsConstants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The exports of dist/<name>.bundle.cjs (in `dir`), compiled with its code cache when valid. */
 export function loadBundle(dir: string, name: string): unknown {
   const file = join(dir, `${name}.bundle.cjs`);
@@ -64,7 +74,7 @@ export function loadBundle(dir: string, name: string): unknown {
     cachedData,
     importModuleDynamically: vmConstants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if ((cachedData === undefined || script.cachedDataRejected === true) && id.startsWith('/*imgeval-bundle ')) {
+  if ((cachedData === undefined || script.cachedDataRejected === true) && id.startsWith('/*imgeval-bundle ') && writable(dir)) {
     // after the run, so that the cache holds every function that ran, not only the top level
     process.once('exit', () => {
       try {
