@@ -32,6 +32,7 @@ import {
   Attrs,
   Shape,
   type PosUpdate,
+  type ShapeUpdate,
   Lambda,
   NixFloat,
   NixPath,
@@ -1006,7 +1007,28 @@ export function updateAttrs(a: Attrs, b: Attrs): Attrs {
   if (na === 0) return b;
   const pos: PosUpdate = { l: a.pos ?? (a.shape.pos ? a.shape : undefined), r: b.pos ?? (b.shape.pos ? b.shape : undefined), rShape: b.shape };
   const as = a.shape;
-  const bk = b.shape.keys;
+  const bs = b.shape;
+  if (bs.pos !== undefined) {
+    // b is a literal's set, whose shape recurs: the layout of this pair of shapes is computed
+    // once, so the sets one `//` site makes share one shape (selections hit their caches)
+    let u = as.updates?.get(bs);
+    if (u === undefined) {
+      u = updateLayout(as, bs);
+      const m = (as.updates ??= new Map());
+      if (m.size < 16) m.set(bs, u);
+    }
+    const from = u.from;
+    const n = from.length;
+    const av = a.vals;
+    const bv = b.vals;
+    const vals = new Array<Lazy>(n);
+    for (let i = 0; i < n; i++) {
+      const j = from[i]!;
+      vals[i] = j >= 0 ? av[j]! : bv[-1 - j]!;
+    }
+    return new Attrs(u.shape, vals, pos);
+  }
+  const bk = bs.keys;
   // Only overrides? Then the shape is shared and the values are copied (cheap).
   if (nb <= na) {
     let idx: number[] | undefined = [];
@@ -1054,6 +1076,57 @@ export function updateAttrs(a: Attrs, b: Attrs): Attrs {
     vals.push(b.vals[j++]!);
   }
   return new Attrs(new Shape(keys), vals, pos);
+}
+
+/** The layout of `a // b` for two shapes: b only overrides (a's shape is kept) or a merge. */
+function updateLayout(as: Shape, bs: Shape): ShapeUpdate {
+  const ak = as.keys;
+  const bk = bs.keys;
+  const na = ak.length;
+  const nb = bk.length;
+  if (nb <= na) {
+    const from = new Int32Array(na);
+    for (let i = 0; i < na; i++) from[i] = i;
+    let ok = true;
+    for (let j = 0; j < nb; j++) {
+      const i = as.indexOf(bk[j]!);
+      if (i < 0) {
+        ok = false;
+        break;
+      }
+      from[i] = -1 - j;
+    }
+    if (ok) return { shape: as, from };
+  }
+  // Merge two sorted key lists.
+  const keys: string[] = [];
+  const from: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < na && j < nb) {
+    const x = ak[i]!;
+    const y = bk[j]!;
+    if (x < y) {
+      keys.push(x);
+      from.push(i++);
+    } else if (y < x) {
+      keys.push(y);
+      from.push(-1 - j++);
+    } else {
+      keys.push(y);
+      from.push(-1 - j++);
+      i++;
+    }
+  }
+  while (i < na) {
+    keys.push(ak[i]!);
+    from.push(i++);
+  }
+  while (j < nb) {
+    keys.push(bk[j]!);
+    from.push(-1 - j++);
+  }
+  return { shape: new Shape(keys), from: Int32Array.from(from) };
 }
 
 function addDynamic(base: Attrs, dyn: readonly { name: Code; value: LazyCode; span: Span; nameSpan: Span }[], nameEnv: Env, valueEnv: Env): Attrs {

@@ -63,6 +63,11 @@ export class NixPath {
 export class Shape {
   index: Map<string, number> | undefined = undefined;
   lookups = 0;
+  /**
+   * `//` results with this shape on the left, by the right side's shape (compile.ts updateAttrs):
+   * the same two shapes give the same result shape, so sets made by one `//` site share it.
+   */
+  updates: Map<Shape, ShapeUpdate> | undefined = undefined;
   constructor(
     readonly keys: readonly string[],
     readonly pos?: readonly (Span | undefined)[],
@@ -100,6 +105,15 @@ export class Shape {
 }
 
 export const EMPTY_SHAPE = new Shape([], []);
+
+/**
+ * How `a // b` is laid out for one pair of shapes: the result's shape and, for each of its
+ * names, where the value comes from (`i >= 0`: a's value i, `i < 0`: b's value `-1 - i`).
+ */
+export interface ShapeUpdate {
+  readonly shape: Shape;
+  readonly from: Int32Array;
+}
 
 /**
  * Where an attribute's positions come from: a literal's shape, a map (dynamic attributes,

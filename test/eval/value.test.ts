@@ -8,7 +8,7 @@ import { ImgError } from '../../src/base/error.js';
 import { SourceFile } from '../../src/base/source.js';
 import { updateAttrs } from '../../src/eval/compile.js';
 import { numAdd, numMul } from '../../src/eval/ops.js';
-import { Attrs, Thunk, mkInt, type Code, type Value } from '../../src/eval/value.js';
+import { Attrs, Shape, Thunk, mkInt, type Code, type Value } from '../../src/eval/value.js';
 
 test('a thunk is evaluated once and then holds its value', () => {
   let runs = 0;
@@ -75,6 +75,25 @@ test('attribute sets: sorted names, lookups, // keeps an empty side identical', 
   const big = Attrs.of(Array.from({ length: 100 }, (_, i) => [`k${i}`, i] as [string, number]));
   for (let i = 0; i < 100; i++) assert.is(big.get(`k${i}`), i); // binary search, then an index
   assert.is(big.get('nope'), undefined);
+});
+
+test('// with a literal on the right: one result shape per pair of shapes, same values as a merge', () => {
+  const file = new SourceFile('(test)', '', '/');
+  // shapes as literals have them (sorted names with positions), each made once
+  const shape = (names: string[]) => new Shape(names, names.map(() => ({ file, start: 0, end: 0 })));
+  const bd = shape(['b', 'd']);
+  const ade = shape(['a', 'd', 'e']);
+  const d = shape(['d']);
+  const r1 = updateAttrs(new Attrs(bd, [1, 2]), new Attrs(ade, [10, 11, 12]));
+  const r2 = updateAttrs(new Attrs(bd, [3, 4]), new Attrs(ade, [20, 21, 22]));
+  assert.is(r1.shape, r2.shape);
+  assert.equal(r1.names(), ['a', 'b', 'd', 'e']);
+  assert.equal(r1.vals, [10, 1, 11, 12]);
+  assert.equal(r2.vals, [20, 3, 21, 22]);
+  assert.is(r1.posOf('b'), bd.pos![0]);
+  const o = updateAttrs(new Attrs(bd, [5, 6]), new Attrs(d, [7]));
+  assert.is(o.shape, bd); // an override keeps the left shape
+  assert.equal(o.vals, [5, 7]);
 });
 
 test.run();
