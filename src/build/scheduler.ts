@@ -16,6 +16,7 @@
 
 import { availableParallelism } from 'node:os';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ImgError } from '../base/error.js';
 import type { Span } from '../base/source.js';
@@ -216,6 +217,7 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
   // 3. Run.
   const failures: { node: Node; error: ImgError }[] = [];
   const refs = new Map<string, readonly string[]>();
+  const cleanups: Promise<void>[] = [];
   let internal: unknown;
   let stopping = false;
   const ensure = (n: Node): Promise<boolean> => {
@@ -232,7 +234,7 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
         return false;
       }
       try {
-        return await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, refs, shouldStart: () => !stopping && !abort.signal.aborted });
+        return await buildNode(store, n, { slots, builtins, emit, cores, signal: abort.signal, hostEnv: opts.hostEnv ?? process.env, refs, cleanups, shouldStart: () => !stopping && !abort.signal.aborted });
       } catch (e) {
         if (!(e instanceof ImgError)) {
           internal ??= e;
@@ -249,7 +251,11 @@ export async function realise(store: LocalStore, targets: readonly DerivedPath[]
     })();
     return n.promise;
   };
-  await Promise.all(active.map(ensure));
+  try {
+    await Promise.all(active.map(ensure));
+  } finally {
+    await Promise.all(cleanups);
+  }
   if (internal) throw internal;
   if (failures.length) {
     const first = failures[0]!.error;
@@ -276,6 +282,8 @@ interface BuildContext {
   hostEnv: NodeJS.ProcessEnv;
   /** References of valid paths seen in this run (path → references), shared by its builds. */
   refs: Map<string, readonly string[]>;
+  /** Removals of builds' temporary directories still running (awaited before realise returns). */
+  cleanups: Promise<void>[];
   /** False once the run stops: a build that waited for a lock or a slot then gives up. */
   shouldStart: () => boolean;
 }
@@ -454,7 +462,22 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
     c.emit({ type: 'done', drvPath: n.drvPath, name: n.name, mode, builtHere: true });
   } finally {
     log.close();
-    deleteTree(tmp);
+    // Removed beside the next builds (unlink and rmdir wait on the file system's journal, ~1 ms
+    // each on a busy disk); realise waits for every removal before it returns.
+    c.cleanups.push(removeTree(tmp));
+  }
+}
+
+/** Removes a build's temporary directory in the background (deleteTree when that fails, e.g. read-only dirs). */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    try {
+      deleteTree(dir);
+    } catch {
+      // a leftover temporary directory is removed when the store is next opened (dead owner)
+    }
   }
 }
 
