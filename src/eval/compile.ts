@@ -822,6 +822,36 @@ export class Compiler {
     if (args.length === 2) {
       const a0 = args[0]!;
       const a1 = args[1]!;
+      const fv = localVar(e.fn);
+      if (fv !== undefined) {
+        // `f x y` with `f` a local variable: as for one argument, and a curried `x: y: …` is
+        // entered here (no call2 frame)
+        const fl = fv.level;
+        const fs = fv.slot + 1;
+        const fname = fv.name;
+        const fspan = fv.span;
+        const t0 = this.needsThunk(e.args[0]!);
+        const t1 = this.needsThunk(e.args[1]!);
+        const c0 = t0 ? this.compile(e.args[0]!) : undefined;
+        const c1 = t1 ? this.compile(e.args[1]!) : undefined;
+        return (env) => {
+          const f = lookup(env, fl, fs, fname, fspan);
+          const x = c0 !== undefined ? new Thunk(c0, env) : a0(env);
+          const y = c1 !== undefined ? new Thunk(c1, env) : a1(env);
+          if (f instanceof Lambda) {
+            const lc = f.f;
+            const inner = lc.inner;
+            if (inner !== undefined && lc.formals === undefined && inner.formals === undefined) {
+              try {
+                return inner.body([[f.env, x], y] as unknown as Env);
+              } catch (err) {
+                throw withCallTrace(err, lc, span);
+              }
+            }
+          }
+          return call2(f, x, y, span);
+        };
+      }
       return (env) => call2(fn(env), a0(env), a1(env), span);
     }
     return (env) => {

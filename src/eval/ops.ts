@@ -577,8 +577,21 @@ export function callValue(f: Value, args: readonly Lazy[], span: Span | undefine
   return f;
 }
 
+/** `f a` for a forced `f`: a plain lambda is entered here (no call1 frame), the rest by call1. */
+function apply1(f: Value, a: Lazy, span: Span | undefined): Value {
+  if (f instanceof Lambda && f.f.formals === undefined) {
+    const lc = f.f;
+    try {
+      return lc.body([f.env, a] as unknown as Env);
+    } catch (e) {
+      throw withCallTrace(e, lc, span);
+    }
+  }
+  return call1(f, a, span);
+}
+
 /** The apply-thunk code: `new Thunk(APPLY1, f, a)` is the suspended call `f a`. */
-export const APPLY1 = (f: Lazy, a: Lazy): Value => call1(force(f), a, undefined);
+export const APPLY1 = (f: Lazy, a: Lazy): Value => apply1(force(f), a, undefined);
 
 /**
  * The apply-thunk code for calls made by a builtin called at `span` (one closure per builtin
@@ -586,7 +599,7 @@ export const APPLY1 = (f: Lazy, a: Lazy): Value => call1(force(f), a, undefined)
  */
 export function applier(span: Span | undefined): (f: Lazy, a: Lazy) => Value {
   if (span === undefined) return APPLY1;
-  const ap = (f: Lazy, a: Lazy): Value => call1(force(f), a, span);
+  const ap = (f: Lazy, a: Lazy): Value => apply1(force(f), a, span);
   (ap as unknown as Code).span = span;
   return ap;
 }

@@ -41,13 +41,13 @@ let
     rec1 2 + walk (nest 2) + fold (x: acc: x + acc) b (builtins.genList id 3) + builtins.elemAt chain 2
       + set.z.w + (set.q or i) + (if set ? x then upd.y else 0) + pick { x = i; } + pick { x = b; z = i; }
       + add (b * 3 / 2) (-i) + (if i < b then 1 else 0) + builtins.foldl' add 0 (builtins.map id [ i b ])
-      + (b - 1) + (b + 1) + (if b == 0 then 1 else 0) + (if b < 2 then 1 else 2) + (if i >= 1 then 1 else 0);
+      + add i b + add (i + 1) b + add b (i * 2) + (b - 1) + (b + 1) + (if b == 0 then 1 else 0) + (if b < 2 then 1 else 2) + (if i >= 1 then 1 else 0);
 in
 builtins.foldl' add 0 (builtins.genList step 12)
 `;
 
 /** What WARM_UP_SOURCE evaluates to (checked by test/eval/warm-up.test.ts). */
-export const WARM_UP_RESULT = 306000003965;
+export const WARM_UP_RESULT = 414000005627;
 
 let done = false;
 
