@@ -97,6 +97,34 @@ function caller2(fn: Value, span: Span | undefined): (a: Lazy, b: Lazy) => Value
   };
 }
 
+/**
+ * `(x) => call1(fn, x, span)` for a builtin that calls a predicate or key function many times
+ * (filter, partition, all, any, groupBy): for a lambda without a pattern, `x: body`, the
+ * environment `[fn.env, x]` is allocated once and refilled while results are leaves (as in
+ * caller2).
+ */
+function caller1(fn: Value, span: Span | undefined): (x: Lazy) => Value {
+  if (!(fn instanceof Lambda) || fn.f.formals !== undefined) return (x) => call1(fn, x, span);
+  const lc = fn.f;
+  const outer = fn.env;
+  const body = lc.body;
+  const label = lc.name !== undefined ? `while calling '${lc.name}'` : 'while calling anonymous lambda';
+  let env: Env | null = null;
+  return (x) => {
+    if (env === null) env = [outer, x] as unknown as Env;
+    else env[1] = x;
+    let r: Value;
+    try {
+      r = body(env);
+    } catch (e) {
+      env = null;
+      throw withTrace(e, label, span);
+    }
+    if (typeof r === 'object' && r !== null && !(r instanceof NixString) && !(r instanceof NixFloat) && !(r instanceof NixPath)) env = null;
+    return r;
+  };
+}
+
 function keyKind(v: Value): number {
   if (typeof v === 'number' || typeof v === 'bigint' || v instanceof NixFloat) return 0;
   if (typeof v === 'string' || v instanceof NixString) return 1;
@@ -184,7 +212,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const fn = forceFunction(f, span);
       const list = forceList(l, span);
       const out: Lazy[] = [];
-      for (const x of list) if (forceBool(call1(fn, x, span), span)) out.push(x);
+      const call = caller1(fn, span);
+      for (let i = 0; i < list.length; i++) if (forceBool(call(list[i]!), span)) out.push(list[i]!);
       return out.length === list.length ? list : out;
     },
   },
@@ -303,7 +332,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
       const fn = forceFunction(f, span);
       const right: Lazy[] = [];
       const wrong: Lazy[] = [];
-      for (const x of forceList(l, span)) (forceBool(call1(fn, x, span), span) ? right : wrong).push(x);
+      const call = caller1(fn, span);
+      for (const x of forceList(l, span)) (forceBool(call(x), span) ? right : wrong).push(x);
       return Attrs.of([
           ['right', right],
           ['wrong', wrong],
@@ -316,7 +346,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     doc: 'all pred list: true if pred is true for every element.',
     impl: (_st, span, f, l) => {
       const fn = forceFunction(f, span);
-      for (const x of forceList(l, span)) if (!forceBool(call1(fn, x, span), span)) return false;
+      const call = caller1(fn, span);
+      for (const x of forceList(l, span)) if (!forceBool(call(x), span)) return false;
       return true;
     },
   },
@@ -326,7 +357,8 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     doc: 'any pred list: true if pred is true for some element.',
     impl: (_st, span, f, l) => {
       const fn = forceFunction(f, span);
-      for (const x of forceList(l, span)) if (forceBool(call1(fn, x, span), span)) return true;
+      const call = caller1(fn, span);
+      for (const x of forceList(l, span)) if (forceBool(call(x), span)) return true;
       return false;
     },
   },
@@ -336,9 +368,10 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     doc: 'groupBy f list: a set mapping each f x (a string) to the list of those x, in order.',
     impl: (_st, span, f, l) => {
       const fn = forceFunction(f, span);
+      const call = caller1(fn, span);
       const m = new Map<string, Lazy[]>();
       for (const x of forceList(l, span)) {
-        const k = forceStringNoCtx(call1(fn, x, span), span);
+        const k = forceStringNoCtx(call(x), span);
         const g = m.get(k);
         if (g) g.push(x);
         else m.set(k, [x]);
