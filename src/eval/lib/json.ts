@@ -504,11 +504,14 @@ export function parseJSON(text: string): JsonTree {
   return parseJSONWith(text, TREE_BUILDER);
 }
 
-/** A container being filled: an array (keys null) or an object (its keys so far). */
-class Frame<T> {
+/**
+ * A container being filled: where its values (and, for an object, its keys) start on the
+ * parser's value (key) stack; kStart is -1 for an array.
+ */
+class Frame {
   constructor(
-    readonly keys: string[] | null,
-    readonly vals: (T | JsonScalar)[],
+    readonly kStart: number,
+    readonly vStart: number,
   ) {}
 }
 
@@ -529,8 +532,12 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
     );
   };
 
-  const frames: Frame<T>[] = [];
-  let top: Frame<T> | undefined;
+  // the values and keys of all open containers, each container's handed over in an array of
+  // its exact size when it closes (no per-container array grown by push)
+  const vs: (T | JsonScalar)[] = [];
+  const ks: string[] = [];
+  const frames: Frame[] = [];
+  let top: Frame | undefined;
 
   next();
   for (;;) {
@@ -546,7 +553,8 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
         if (k !== Tok.String) fail(Tok.String, 'object key');
         const key = lx.buffer;
         if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
-        frames.push((top = new Frame<T>([key], [])));
+        frames.push((top = new Frame(ks.length, vs.length)));
+        ks.push(key);
         next();
         continue;
       }
@@ -555,7 +563,7 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
           v = b.array([]);
           break;
         }
-        frames.push((top = new Frame<T>(null, [])));
+        frames.push((top = new Frame(-1, vs.length)));
         continue;
       }
       case Tok.Float:
@@ -591,24 +599,27 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
         if (next() !== Tok.EndOfInput) fail(Tok.EndOfInput, 'value');
         return v;
       }
-      top.vals.push(v);
-      const keys = top.keys;
+      vs.push(v);
+      const kStart = top.kStart;
       if (next() === Tok.ValueSeparator) {
-        if (keys !== null) {
+        if (kStart >= 0) {
           if (next() !== Tok.String) fail(Tok.String, 'object key');
-          keys.push(lx.buffer);
+          ks.push(lx.buffer);
           if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
         }
         next();
         break;
       }
-      if (keys === null) {
+      const vStart = top.vStart;
+      if (kStart < 0) {
         if (tok !== Tok.EndArray) fail(Tok.EndArray, 'array');
-        v = b.array(top.vals);
+        v = b.array(vs.slice(vStart));
       } else {
         if (tok !== Tok.EndObject) fail(Tok.EndObject, 'object');
-        v = b.object(keys, top.vals);
+        v = b.object(ks.slice(kStart), vs.slice(vStart));
+        ks.length = kStart;
       }
+      vs.length = vStart;
       frames.pop();
       top = frames[frames.length - 1];
     }
