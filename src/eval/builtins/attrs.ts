@@ -55,10 +55,8 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
   let keys: string[];
   let out: Lazy[];
   if (sorted) {
-    names.length = m;
-    vals.length = m;
-    keys = names;
-    out = vals;
+    keys = m === n ? names : names.slice(0, m);
+    out = m === n ? vals : vals.slice(0, m);
   } else {
     const idx = new Array<number>(m);
     for (let i = 0; i < m; i++) idx[i] = i;
@@ -67,16 +65,21 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
       const b = names[y]!;
       return a < b ? -1 : a > b ? 1 : x - y;
     });
-    keys = [];
-    out = [];
+    keys = new Array<string>(m);
+    out = new Array<Lazy>(m);
     let prev: string | undefined;
+    let j = 0;
     for (let i = 0; i < m; i++) {
       const k = idx[i]!;
       const name = names[k]!;
       if (name === prev) continue;
       prev = name;
-      keys.push(name);
-      out.push(vals[k]!);
+      keys[j] = name;
+      out[j++] = vals[k]!;
+    }
+    if (j < m) {
+      keys = keys.slice(0, j);
+      out = out.slice(0, j);
     }
   }
   return new Attrs(sameShape(keys), out);

@@ -211,10 +211,20 @@ export const LIST_BUILTINS: BuiltinDef[] = [
     impl: (_st, span, f, l) => {
       const fn = forceFunction(f, span);
       const list = forceList(l, span);
-      const out: Lazy[] = [];
+      const n = list.length;
       const call = caller1(fn, span);
-      for (let i = 0; i < list.length; i++) if (forceBool(call(list[i]!), span)) out.push(list[i]!);
-      return out.length === list.length ? list : out;
+      // which elements stay, then a list of exactly their number (no push slack kept)
+      const keep = new Uint8Array(n);
+      let k = 0;
+      for (let i = 0; i < n; i++)
+        if (forceBool(call(list[i]!), span)) {
+          keep[i] = 1;
+          k++;
+        }
+      if (k === n) return list;
+      const out = new Array<Lazy>(k);
+      for (let i = 0, j = 0; j < k; i++) if (keep[i] === 1) out[j++] = list[i]!;
+      return out;
     },
   },
   { name: 'length', arity: 1, doc: 'length list: the number of elements of list.', impl: (_st, span, l) => forceList(l, span).length },
