@@ -46,7 +46,7 @@ export interface BuiltinBuildContext {
   outputHashed(name: string, info: HashedOutput): void;
   /** Read access to the store: inputs are read at `store.toPhysical(path)`. */
   readonly store: BuildStoreView;
-  /** A private scratch directory (removed after the build). */
+  /** A private scratch directory (created when first read, removed after the build). */
   readonly tmpDir: string;
   /** Number of cores the builder may use (NIX_BUILD_CORES). */
   readonly cores: number;

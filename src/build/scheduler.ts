@@ -368,7 +368,14 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
   const buildTopName = `nix-build-${n.name}-0`;
   const scratch = join(buildRoot, buildTopName);
   mkdirSync(storeView, { mode: 0o755 });
-  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  // The scratch directory is made when first asked for: most built-in builders never use it
+  // (directory operations wait on the file system's journal).
+  let scratchMade = false;
+  const scratchDir = (): string => {
+    if (!scratchMade) mkdirSync(scratch, { recursive: true, mode: 0o700 });
+    scratchMade = true;
+    return scratch;
+  };
   const temps = new Map<string, string>();
   for (const [o, p] of n.outputPaths) temps.set(o, join(storeView, basename(p)));
   const candidates = [...closure, ...n.outputPaths.values()];
@@ -398,14 +405,16 @@ async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: Build
             hashed.set(o, info);
           },
           store,
-          tmpDir: scratch,
+          get tmpDir() {
+            return scratchDir();
+          },
           cores: c.cores,
           log: (line) => log.line(line),
           signal: c.signal,
         });
       } else {
         checkPlatform(n);
-        writeReferencesGraphs(store, n, closure, scratch);
+        writeReferencesGraphs(store, n, closure, scratchDir());
         const inputs = closure.map((p) => ({ physical: store.toPhysical(p), base: basename(p) }));
         for (const i of inputs) makeMountPoint(i.physical, join(storeView, i.base));
         await runProcessBuilder({
