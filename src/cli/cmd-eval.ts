@@ -1,8 +1,9 @@
 // cli/cmd-eval: `imgeval eval`, spelled like `nix-instantiate --eval --strict`: evaluates a file
 // or an expression, selects `-A` paths, auto-calls functions with `--arg`/`--argstr`, forces the
 // result deeply and prints it (Nix form, `--json` or `--xml`). `--doc NAME` prints a builtin's
-// doc. Evaluation first runs on the main thread; if it overflows the JS stack it is re-run in a
-// worker thread with a large stack (trace lines already printed are not printed twice).
+// doc. Evaluation runs on the main thread, which bin/imgeval.js gives a 256 MiB stack; when node
+// was started without a big stack and the evaluation overflows it, it is re-run in a worker
+// thread with a large stack (trace lines already printed are not printed twice).
 
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
