@@ -109,7 +109,7 @@ export function sandboxScript(
   const lines = ['set -e', `${m} --bind ${shQuote(opts.storeView)} ${STORE_DIR}`];
   // bin/imgeval.js raised the stack limit for the evaluator: the builder gets the user's back
   // (KiB or 'unlimited'), as Nix restores its own for builders.
-  if (opts.stackLimit !== undefined && /^([0-9]+|unlimited)$/.test(opts.stackLimit)) lines.push(`ulimit -s ${opts.stackLimit} 2>/dev/null || true`);
+  if (opts.stackLimit !== undefined && /^([0-9]+|unlimited)$/.test(opts.stackLimit)) lines.push(`ulimit -S -s ${opts.stackLimit} 2>/dev/null || true`);
   for (const i of opts.inputs) {
     const dst = shQuote(`${STORE_DIR}/${i.base}`);
     // Read-only where the kernel allows it (a user namespace may lock the flags of the source mount).
