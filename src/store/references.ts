@@ -26,6 +26,13 @@ const KEY_BITS = 5 * BLOCK;
 const MAX_SHIFT = HASH_PART_LENGTH - BLOCK + 1;
 /** Failed exact lookups (hash parts already found, filter collisions) before the tables are rebuilt. */
 const REBUILD_AFTER = 4096;
+/**
+ * Streams up to this many bytes are held and scanned at the end without the Wu-Manber tables
+ * (1.1 MB to fill, for a few-KB output), by a regex for base32 runs and exact lookups.
+ */
+const SMALL_STREAM = 256 * 1024;
+/** Windows the small-stream scan looks up before it turns to the tables (base32-dense streams). */
+const SMALL_STREAM_LOOKUPS = 16 * 1024;
 
 /**
  * Scanning is linear (bounded work per byte) and allocation-free per byte. As Nix's RefScanSink it looks at the
@@ -37,6 +44,8 @@ const REBUILD_AFTER = 4096;
  * bit set of the hash parts' first blocks, and only then is it read as a string and looked up.
  * (The slow case: a long run that, at every position, ends with the last 4 bytes of a candidate,
  * e.g. all-'x' with a candidate ending in 'xxxx'; then every window is checked, ~10× slower.)
+ * A stream of at most SMALL_STREAM bytes (most outputs: a conf, a script, a text file) never
+ * gets those 1.1 MB tables: it is held and scanned once at `result()` (scanHeld).
  */
 export class ReferenceScanner {
   /** Hash parts still to be found → their store paths. */
@@ -44,10 +53,13 @@ export class ReferenceScanner {
   private readonly found = new Set<string>();
   /** The last (up to) 31 bytes seen, to catch a hash part split across chunks. */
   private tail = new Uint8Array(0);
-  /** Wu-Manber shift by the key of a window's last block. */
-  private readonly shift = new Uint8Array(1 << KEY_BITS);
+  /** Wu-Manber shift by the key of a window's last block (made when the stream gets long). */
+  private shift: Uint8Array | undefined;
   /** Bit set of the keys of the pending hash parts' first blocks. */
-  private readonly first = new Uint32Array(1 << (KEY_BITS - 5));
+  private first: Uint32Array | undefined;
+  /** Copies of the chunks of a stream still short enough for the small scan. */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
   private misses = 0;
   private foundSinceBuild = false;
   /** Windows read as strings and looked up exactly so far (a measure of work, for tests). */
@@ -61,12 +73,13 @@ export class ReferenceScanner {
         if (!l.includes(p)) l.push(p);
       } else this.pending.set(h, [p]);
     }
-    this.buildTables();
   }
 
   private buildTables(): void {
-    this.shift.fill(MAX_SHIFT);
-    this.first.fill(0);
+    const shift = (this.shift ??= new Uint8Array(1 << KEY_BITS));
+    const first = (this.first ??= new Uint32Array(1 << (KEY_BITS - 5)));
+    shift.fill(MAX_SHIFT);
+    first.fill(0);
     this.misses = 0;
     this.foundSinceBuild = false;
     const v = new Uint8Array(HASH_PART_LENGTH);
@@ -82,16 +95,34 @@ export class ReferenceScanner {
       for (let end = BLOCK - 1; end < HASH_PART_LENGTH; end++) {
         const key = (v[end - 3]! << 15) | (v[end - 2]! << 10) | (v[end - 1]! << 5) | v[end]!;
         const d = HASH_PART_LENGTH - 1 - end;
-        if (d < this.shift[key]!) this.shift[key] = d;
+        if (d < shift[key]!) shift[key] = d;
       }
       const k0 = (v[0]! << 15) | (v[1]! << 10) | (v[2]! << 5) | v[3]!;
-      this.first[k0 >>> 5]! |= 1 << (k0 & 31);
+      first[k0 >>> 5]! |= 1 << (k0 & 31);
     }
   }
 
   /** Feeds the next chunk of the stream. */
   update(chunk: Uint8Array): void {
     if (this.pending.size === 0 || chunk.length === 0) return;
+    if (this.shift === undefined) {
+      if (this.heldBytes + chunk.length <= SMALL_STREAM) {
+        this.held.push(chunk.slice());
+        this.heldBytes += chunk.length;
+        return;
+      }
+      // Long after all: the tables, then what was held, in order.
+      this.buildTables();
+      const held = this.held;
+      this.held = [];
+      this.heldBytes = 0;
+      for (const c of held) this.feed(c);
+    }
+    this.feed(chunk);
+  }
+
+  private feed(chunk: Uint8Array): void {
+    if (this.pending.size === 0) return;
     const L = HASH_PART_LENGTH;
     if (this.tail.length > 0) {
       // Across the boundary: the old tail followed by the start of this chunk (at most 62
@@ -119,8 +150,8 @@ export class ReferenceScanner {
     const L = HASH_PART_LENGTH;
     const n = s.length;
     const value = VALUE;
-    const shift = this.shift;
-    const first = this.first;
+    const shift = this.shift!;
+    const first = this.first!;
     let i = 0;
     while (i + L <= n) {
       const e = i + L - 1;
@@ -167,24 +198,58 @@ export class ReferenceScanner {
   private check(s: Uint8Array, i: number): boolean {
     this.lookups++;
     const h = Buffer.from(s.buffer, s.byteOffset + i, HASH_PART_LENGTH).toString('latin1');
-    const paths = this.pending.get(h);
-    if (!paths) {
-      // Windows that keep passing the filters for nothing (a hash part found already, repeated
-      // many times): drop what was found from the tables.
-      if (++this.misses >= REBUILD_AFTER) {
-        if (this.foundSinceBuild) this.buildTables();
-        else this.misses = 0;
-      }
-      return false;
+    if (this.pending.has(h)) return this.take(h);
+    // Windows that keep passing the filters for nothing (a hash part found already, repeated
+    // many times): drop what was found from the tables.
+    if (++this.misses >= REBUILD_AFTER) {
+      if (this.foundSinceBuild) this.buildTables();
+      else this.misses = 0;
     }
+    return false;
+  }
+
+  /** Marks hash part `h` found when it is pending. True when nothing is left to find. */
+  private take(h: string): boolean {
+    const paths = this.pending.get(h);
+    if (paths === undefined) return false;
     this.foundSinceBuild = true;
     this.pending.delete(h);
     for (const p of paths) this.found.add(p);
     return this.pending.size === 0;
   }
 
+  /**
+   * The held short stream, without tables: native regex search for runs of 32 or more base32
+   * bytes, each window of a run looked up (a hash part is followed by `-`, so mostly one per
+   * run). A stream with too many windows (long base32 runs) is searched with the tables instead.
+   */
+  private scanHeld(): void {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    if (this.pending.size === 0 || held.length === 0) return;
+    const s = held.length === 1 ? held[0]! : Buffer.concat(held);
+    const text = Buffer.from(s.buffer, s.byteOffset, s.length).toString('latin1');
+    const L = HASH_PART_LENGTH;
+    const runs = /[0-9a-df-np-sv-z]{32,}/g;
+    let budget = SMALL_STREAM_LOOKUPS;
+    for (let m = runs.exec(text); m !== null; m = runs.exec(text)) {
+      const run = m[0];
+      if ((budget -= run.length - L + 1) < 0) {
+        this.buildTables();
+        this.feed(s);
+        return;
+      }
+      for (let i = 0; i + L <= run.length; i++) {
+        this.lookups++;
+        if (this.take(run.length === L ? run : run.slice(i, i + L))) return;
+      }
+    }
+  }
+
   /** The candidates found so far, sorted. */
   result(): string[] {
+    if (this.held.length > 0) this.scanHeld();
     return [...this.found].sort();
   }
 }

@@ -14,8 +14,13 @@ const B = makeTextPath('b', 'b');
 const C = makeTextPath('c', 'c');
 const SELF = makeTextPath('self', 'self');
 
-function scanChunks(chunks: Uint8Array[], candidates: string[]): string[] {
+/** A prefix that makes any stream long (past the held small-stream scan) and holds no hash part. */
+const SMALL_STREAM = 256 * 1024; // src/store/references.ts
+const LONG_PREFIX = Buffer.alloc(SMALL_STREAM + 1, '-');
+
+function scanChunks(chunks: Uint8Array[], candidates: string[], long = false): string[] {
   const s = new ReferenceScanner(candidates);
+  if (long) s.update(LONG_PREFIX);
   for (const c of chunks) s.update(c);
   return s.result();
 }
@@ -33,6 +38,7 @@ test('a hash part split across two chunks is found at every split position', () 
   const start = text.indexOf(hashPartOf(B));
   for (let cut = 0; cut <= text.length; cut++) {
     assert.equal(scanChunks([text.subarray(0, cut), text.subarray(cut)], [A, B]), [B], `cut at ${cut} (hash at ${start})`);
+    assert.equal(scanChunks([text.subarray(0, cut), text.subarray(cut)], [A, B], true), [B], `long, cut at ${cut}`);
   }
 });
 
@@ -41,9 +47,27 @@ test('a hash part spread over one-byte and empty chunks is found', () => {
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < text.length; i++) chunks.push(text.subarray(i, i + 1), new Uint8Array(0));
   assert.equal(scanChunks(chunks, [A, B, C]), [A, C].sort());
+  assert.equal(scanChunks(chunks, [A, B, C], true), [A, C].sort());
   // Three-way split: the middle chunk shorter than a hash part.
   const h = Buffer.from(`--${hashPartOf(B)}--`, 'latin1');
   assert.equal(scanChunks([h.subarray(0, 10), h.subarray(10, 20), h.subarray(20)], [B]), [B]);
+});
+
+test('a stream that becomes long while a hash part is split: the held chunks are scanned first', () => {
+  const h = hashPartOf(B);
+  for (const before of [SMALL_STREAM - 40, SMALL_STREAM - 20, SMALL_STREAM - 5]) {
+    const data = Buffer.concat([Buffer.alloc(before, '-'), Buffer.from(`${h}/${hashPartOf(C)}`, 'latin1'), Buffer.alloc(100, '-')]);
+    for (const cut of [before + 3, before + 16, before + 40, before + 70]) {
+      assert.equal(scanChunks([data.subarray(0, cut), data.subarray(cut)], [A, B, C]), [B, C].sort(), `${before}, cut at ${cut}`);
+      assert.equal(scanChunks([data.subarray(0, cut - 100), data.subarray(cut - 100, cut), data.subarray(cut)], [A, B, C]), [B, C].sort());
+    }
+  }
+});
+
+test('a short stream of long base32 runs: found (the held scan turns to the tables)', () => {
+  const data = Buffer.concat([Buffer.alloc(100_000, 'x'), Buffer.from(`${hashPartOf(A)}-${'y'.repeat(50)}${hashPartOf(C)}`, 'latin1')]);
+  assert.equal(scanChunks([data.subarray(0, 50_000), data.subarray(50_000)], [A, B, C]), [A, C].sort());
+  assert.equal(scanForReferences(data.subarray(99_000), [A, B, C]), [A, C].sort());
 });
 
 test('base-32 characters around a hash part do not hide it (overlapping windows)', () => {
@@ -73,7 +97,9 @@ test('random streams, random chunkings: same answer as a whole-buffer search', (
           prev = p;
         }
         chunks.push(data.subarray(prev));
+        // Short streams (held, scanned at the end) and long ones (the Wu-Manber tables).
         assert.equal(scanChunks(chunks, cands), expected);
+        assert.equal(scanChunks(chunks, cands, true), expected);
       },
     ),
     { numRuns: 300, seed: 42 },
@@ -103,7 +129,9 @@ test('long base32 runs: found at any offset and chunking; no exact lookups on a 
           prev = p;
         }
         chunks.push(data.subarray(prev));
+        // Short streams (held, scanned at the end) and long ones (the Wu-Manber tables).
         assert.equal(scanChunks(chunks, cands), expected);
+        assert.equal(scanChunks(chunks, cands, true), expected);
       },
     ),
     { numRuns: 300, seed: 7 },
