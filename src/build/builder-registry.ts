@@ -16,7 +16,7 @@ import type { LocalStore } from '../store/local-store.js';
 /** What a builder may ask the store: locations and metadata of valid paths, never writes. */
 export type BuildStoreView = Pick<
   LocalStore,
-  'storeDir' | 'toPhysical' | 'isValidPath' | 'queryPathInfo' | 'queryReferences' | 'computeFSClosure' | 'topoSortPaths'
+  'storeDir' | 'toPhysical' | 'isValidPath' | 'queryPathInfo' | 'queryReferences' | 'queryClosureGraph' | 'computeFSClosure' | 'topoSortPaths'
 >;
 
 export interface BuiltinBuildContext {

@@ -292,7 +292,7 @@ interface BuildContext {
 async function buildNode(store: LocalStore, n: Node, c: BuildContext): Promise<boolean> {
   const mode = n.mode!;
   const outputs = [...n.outputPaths.values()];
-  for (const p of outputs) store.addTempRoot(p);
+  store.addTempRoots(outputs);
   if (mode === 'check') {
     await c.slots.take();
     try {
@@ -343,16 +343,27 @@ function inputClosure(store: LocalStore, n: Node, refs: Map<string, readonly str
     if (!store.isValidPath(p)) throw new ImgError('E_BUILD', `input '${p}' of '${n.drvPath}' is not valid in the store`);
   }
   // computeFSClosure, with the references of valid paths (which do not change) remembered for
-  // the run: the builds of one image share most of their input closures.
+  // the run: the builds of one image share most of their input closures. Paths not known yet
+  // are asked for in rounds: a few one by one, many in one closure query.
   const seen = new Set<string>();
-  const stack = [...start];
+  let stack = [...start];
   while (stack.length) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    let rs = refs.get(p);
-    if (rs === undefined) refs.set(p, (rs = store.queryReferences(p)));
-    for (const q of rs) if (!seen.has(q)) stack.push(q);
+    const unknown: string[] = [];
+    while (stack.length) {
+      const p = stack.pop()!;
+      if (seen.has(p)) continue;
+      const rs = refs.get(p);
+      if (rs === undefined) {
+        unknown.push(p);
+        continue;
+      }
+      seen.add(p);
+      for (const q of rs) if (!seen.has(q)) stack.push(q);
+    }
+    if (unknown.length > 4) {
+      for (const [p, i] of store.queryClosureGraph(unknown)) if (!refs.has(p)) refs.set(p, i.references);
+    } else for (const p of unknown) if (!refs.has(p)) refs.set(p, store.queryReferences(p));
+    stack = unknown;
   }
   return [...seen].sort();
 }
@@ -360,7 +371,7 @@ function inputClosure(store: LocalStore, n: Node, refs: Map<string, readonly str
 /** Runs the builder into a temporary directory; in build mode installs and registers the outputs. */
 async function runBuild(store: LocalStore, n: Node, c: BuildContext, mode: BuildMode): Promise<void> {
   const closure = inputClosure(store, n, c.refs);
-  for (const p of closure) store.addTempRoot(p);
+  store.addTempRoots(closure);
   const tmp = join(store.realStoreDir, `.imgeval-tmp-${SELF_ID.replace(' ', '_')}-build-${buildCounter++}`);
   mkdirSync(tmp, { mode: 0o700 });
   const storeView = join(tmp, 'store');

@@ -86,6 +86,11 @@ export interface PathRecord {
   ca: string | null;
 }
 
+/** SQLite's BINARY collation (bytewise) for ASCII store paths: what `order by path` gives. */
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Busy timeout: writers wait for each other this long (Nix waits indefinitely, retrying). */
 const BUSY_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -150,6 +155,19 @@ export class StoreDb {
       ),
       updatePath: db.prepare('update ValidPaths set narSize = ?, hash = ?, ultimate = ?, sigs = ?, ca = ? where path = ?'),
       insertRef: db.prepare('insert or replace into Refs (referrer, reference) values (?, ?)'),
+      // All references of one path in one statement: the ids of the valid paths among a JSON
+      // array of paths (each path once; sorted, as the path index is walked in order).
+      insertRefsByPath: db.prepare(
+        'insert or replace into Refs (referrer, reference) select ?, id from ValidPaths where path in (select value from json_each(?)) order by path',
+      ),
+      // The closure of a JSON array of paths under references (Nix's computeFSClosure), with
+      // each path's id and narSize; then the Refs rows leaving a JSON array of ids.
+      closureRows: db.prepare(
+        'with recursive c(id) as (select id from ValidPaths where path in (select value from json_each(?)) ' +
+          'union select reference from Refs join c on referrer = c.id) ' +
+          'select v.id, v.path, v.narSize from c join ValidPaths v on v.id = c.id',
+      ),
+      refsFromIds: db.prepare('select referrer, reference from Refs where referrer in (select value from json_each(?))').raw(true),
       deleteRefsFrom: db.prepare('delete from Refs where referrer = ?'),
       deletePath: db.prepare('delete from ValidPaths where id = ?'),
       insertOutput: db.prepare('insert or replace into DerivationOutputs (drv, id, path) values (?, ?, ?)'),
@@ -243,6 +261,42 @@ export class StoreDb {
   setReferences(referrer: number, references: Iterable<number>): void {
     this.stmts.deleteRefsFrom.run(referrer);
     for (const r of references) this.stmts.insertRef.run(referrer, r);
+  }
+
+  /**
+   * Replaces the Refs rows of `referrer` by the valid ones among `paths` (distinct store paths)
+   * in one statement; returns how many were valid. Call inside `transaction`.
+   */
+  setReferencesByPath(referrer: number, paths: readonly string[]): number {
+    this.stmts.deleteRefsFrom.run(referrer);
+    if (paths.length === 0) return 0;
+    return this.stmts.insertRefsByPath.run(referrer, JSON.stringify(paths)).changes;
+  }
+
+  /** The closure of `paths` under references in one query: each path's row id, path and narSize. */
+  queryClosureRows(paths: readonly string[]): { id: number; path: string; narSize: number | null }[] {
+    return this.stmts.closureRows.all(JSON.stringify(paths)) as { id: number; path: string; narSize: number | null }[];
+  }
+
+  /**
+   * The closure of `paths` under references in two queries: each path's row id, narSize and
+   * references (sorted by path, as queryReferences). Paths that are not valid are left out of
+   * the roots (the caller checks them).
+   */
+  queryClosureGraph(paths: readonly string[]): Map<string, { id: number; narSize: number | null; references: string[] }> {
+    const rows = this.queryClosureRows(paths);
+    const byId = new Map<number, { path: string; narSize: number | null; references: string[] }>();
+    for (const r of rows) byId.set(r.id, { path: r.path, narSize: r.narSize, references: [] });
+    if (rows.length > 0) {
+      const refs = this.stmts.refsFromIds.all(JSON.stringify(rows.map((r) => r.id))) as [number, number][];
+      for (const [referrer, reference] of refs) byId.get(referrer)!.references.push(byId.get(reference)!.path);
+    }
+    const out = new Map<string, { id: number; narSize: number | null; references: string[] }>();
+    for (const [id, r] of byId) {
+      r.references.sort(comparePaths);
+      out.set(r.path, { id, narSize: r.narSize, references: r.references });
+    }
+    return out;
   }
 
   /** Records one output of a registered `.drv` (DerivationOutputs). Call inside `transaction`. */

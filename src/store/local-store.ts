@@ -228,6 +228,20 @@ export class LocalStore {
     return row ? infoFromRow(row, this.db.queryReferences(storePath)) : undefined;
   }
 
+  /**
+   * The closure of `paths` under references with each path's narSize and references (sorted),
+   * in two database queries: what a closure walk over queryPathInfo gives, without the NAR
+   * hashes. A path that is not valid is an error.
+   */
+  queryClosureGraph(paths: Iterable<string>): Map<string, { narSize: number; references: readonly string[] }> {
+    const roots = [...new Set(paths)];
+    const g = this.db.queryClosureGraph(roots);
+    for (const p of roots) if (!g.has(p)) throw new ImgError('E_STORE', `path '${p}' is not valid`);
+    const out = new Map<string, { narSize: number; references: readonly string[] }>();
+    for (const [p, r] of g) out.set(p, { narSize: r.narSize ?? 0, references: r.references });
+    return out;
+  }
+
   /** Like queryPathInfo, but a missing path is an error (Nix: "path '…' is not valid"). */
   requirePathInfo(storePath: string): ValidPathInfo {
     const info = this.queryPathInfo(storePath);
@@ -262,6 +276,14 @@ export class LocalStore {
    * referrers instead; `includeDerivers` also follows each path's deriver when it is valid.
    */
   computeFSClosure(paths: Iterable<string>, opts: { flip?: boolean; includeDerivers?: boolean } = {}): string[] {
+    if (!opts.flip && !opts.includeDerivers) {
+      // Under references: one recursive query.
+      const roots = [...new Set(paths)];
+      const rows = this.db.queryClosureRows(roots);
+      const found = new Set(rows.map((r) => r.path));
+      for (const p of roots) if (!found.has(p)) throw new ImgError('E_STORE', `path '${p}' is not valid`);
+      return [...found].sort();
+    }
     const seen = new Set<string>();
     const stack: string[] = [];
     for (const p of paths) {
@@ -320,8 +342,8 @@ export class LocalStore {
     const batch = new Map<string, NewPathInfo>();
     const outputs = new Map<string, Map<string, string>>();
     for (const info of infos) {
+      // (A reference must be valid or in the batch, so a malformed one fails below.)
       parseStorePath(info.path);
-      for (const r of info.references) parseStorePath(r);
       canonicalNarHash(info.narHash);
       try {
         lstatSync(this.toPhysical(info.path));
@@ -349,15 +371,14 @@ export class LocalStore {
       const ids = new Map<string, number>();
       for (const info of batch.values()) ids.set(info.path, this.db.upsertPath(recordOf(info, now)));
       for (const info of batch.values()) {
-        const refIds: number[] = [];
-        for (const r of new Set(info.references)) {
-          const id = ids.get(r) ?? this.db.queryPathId(r);
-          if (id === undefined) {
-            throw new ImgError('E_STORE', `cannot register '${info.path}': its reference '${r}' is not valid`);
-          }
-          refIds.push(id);
+        // One statement per path (the batch is in ValidPaths already); a count short of the
+        // references means one is not valid: name the first.
+        const refs = [...new Set(info.references)];
+        if (this.db.setReferencesByPath(ids.get(info.path)!, refs) !== refs.length) {
+          for (const x of refs) parseStorePath(x);
+          const r = refs.find((x) => !ids.has(x) && this.db.queryPathId(x) === undefined) ?? refs[0];
+          throw new ImgError('E_STORE', `cannot register '${info.path}': its reference '${r}' is not valid`);
         }
-        this.db.setReferences(ids.get(info.path)!, refIds);
       }
       for (const [drv, outs] of outputs) for (const [name, path] of outs) this.db.addDerivationOutput(ids.get(drv)!, name, path);
     });
@@ -584,7 +605,29 @@ export class LocalStore {
    * that may not have seen the root is running.
    */
   addTempRoot(storePath: string): void {
-    if (this.tempRooted.has(storePath)) return;
+    this.addTempRoots([storePath]);
+  }
+
+  /** addTempRoot for many paths: one write and one look at the collector's lock. */
+  addTempRoots(storePaths: Iterable<string>): void {
+    let text = '';
+    const added: string[] = [];
+    for (const p of storePaths) {
+      if (this.tempRooted.has(p)) continue;
+      this.tempRooted.add(p);
+      added.push(p);
+      text += p + '\0';
+    }
+    if (added.length === 0) return;
+    try {
+      this.writeTempRoots(text);
+    } catch (e) {
+      for (const p of added) this.tempRooted.delete(p);
+      throw e;
+    }
+  }
+
+  private writeTempRoots(text: string): void {
     if (!this.tempRootsFile) {
       // `<pid>` as Nix names it; a second handle in the same process gets `<pid>-<n>`.
       const n = handleCounter++;
@@ -599,10 +642,9 @@ export class LocalStore {
         exitHookInstalled = true;
       }
     }
-    const entry = Buffer.from(storePath + '\0', 'latin1');
+    const entry = Buffer.from(text, 'latin1');
     let off = 0;
     while (off < entry.length) off += writeSync(this.tempRootsFd!, entry, off, entry.length - off);
-    this.tempRooted.add(storePath);
     // A collector takes its lock before reading the temp roots: once no collector holds it, any
     // later one will see this root. Wait for one that might have read them before we wrote.
     const gcLock = this.gcLockPath();

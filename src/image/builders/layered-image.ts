@@ -205,17 +205,10 @@ export const layeredImageConf: BuiltinBuilder = {
     const roots = a.includeStorePaths
       ? [...ctx.store.queryReferences(custom), ...storePathsIn(ctx, a.config)].filter((p) => p !== custom)
       : [];
-    // The closure and its reference graph in one walk (each path's info holds its references).
+    // The closure and its reference graph in one walk (two database queries).
+    for (const p of roots) if (!ctx.store.isValidPath(p)) throw buildError(CONF, `'${p}' is not valid in the store`);
     const infos = new Map<string, GraphNode>();
-    const todo = [...roots];
-    while (todo.length) {
-      const p = todo.pop()!;
-      if (infos.has(p)) continue;
-      const i = ctx.store.queryPathInfo(p);
-      if (!i) throw buildError(CONF, `'${p}' is not valid in the store`);
-      infos.set(p, { path: p, narSize: i.narSize, references: i.references });
-      for (const r of i.references) if (!infos.has(r)) todo.push(r);
-    }
+    for (const [p, i] of ctx.store.queryClosureGraph(roots)) infos.set(p, { path: p, narSize: i.narSize, references: i.references });
     infos.delete(custom);
     const closure = [...infos.keys()].sort();
     const graph: GraphNode[] = closure.map((p) => infos.get(p)!);
