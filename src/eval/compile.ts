@@ -53,6 +53,8 @@ import {
 
 /** Compiled lazy position: yields a value or a thunk without evaluating anything. */
 export type LazyCode = (env: Env) => Lazy;
+/** `Compiler.peek`'s code: a value, or undefined when a thunk is needed. */
+type PeekCode = (env: Env) => Value | undefined;
 
 /** What the compiler needs from the evaluator state. */
 export interface CompileState extends CoerceState {
@@ -111,8 +113,11 @@ export class Compiler {
     return c;
   }
 
-  /** Compiles an expression in a lazy position. */
-  lazy(e: A.Expr): LazyCode {
+  /**
+   * Compiles an expression in a lazy position. `early` false: never evaluated when made (a rec
+   * set with `__overrides` rebinds its variables after making its values).
+   */
+  lazy(e: A.Expr, early = true): LazyCode {
     switch (e.kind) {
       case 'Int': {
         const v = e.value;
@@ -176,8 +181,106 @@ export class Compiler {
       }
       default: {
         const code = this.compile(e);
+        const peek = early ? this.peek(e) : undefined;
+        if (peek !== undefined)
+          return (env) => {
+            const v = peek(env);
+            return v !== undefined ? v : new Thunk(code, env);
+          };
         return (env) => new Thunk(code, env);
       }
+    }
+  }
+
+  /**
+   * For a cheap expression in a lazy position (`i + 1`, `i * 2`, `"obj-${name}"`,
+   * `toString i`): code that gives its value when all its inputs are already values and the
+   * result is certain (an int in the safe range, a plain string), so no thunk is needed;
+   * otherwise undefined (the caller makes the thunk). It never forces, never throws and has no
+   * effect, so evaluating early is invisible. Undefined when `e` is not such an expression.
+   */
+  private peek(e: A.Expr): PeekCode | undefined {
+    switch (e.kind) {
+      case 'Add':
+      case 'Arith': {
+        if (e.kind === 'Arith' && (e.op === '/' || !this.isGlobalBuiltin(e.fn, e.op === '-' ? 'sub' : 'mul'))) return undefined;
+        const l = this.peekOperand(e.lhs);
+        const r = this.peekOperand(e.rhs);
+        if (l === undefined || r === undefined) return undefined;
+        if (e.kind === 'Add')
+          return (env) => {
+            const a = l(env);
+            const b = r(env);
+            if (typeof a === 'number' && typeof b === 'number') {
+              const s = a + b;
+              return s <= 9007199254740991 && s >= -9007199254740991 ? s : undefined;
+            }
+            if (typeof a === 'string' && typeof b === 'string') return a + b;
+            return undefined;
+          };
+        const mul = e.op === '*';
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if (typeof a !== 'number' || typeof b !== 'number') return undefined;
+          const s = mul ? a * b : a - b;
+          return s < 9007199254740991 && s > -9007199254740991 ? s : undefined;
+        };
+      }
+      case 'Interp': {
+        if (e.isPath || e.parts.length === 0) return undefined;
+        const parts: PeekCode[] = [];
+        for (const p of e.parts) {
+          const c = this.peekOperand(p);
+          if (c === undefined) return undefined;
+          parts.push(c);
+        }
+        const n = parts.length;
+        return (env) => {
+          let s = '';
+          for (let i = 0; i < n; i++) {
+            const v = parts[i]!(env);
+            if (typeof v !== 'string') return undefined;
+            s += v;
+          }
+          return s;
+        };
+      }
+      case 'Call': {
+        if (e.args.length !== 1 || e.fn.kind !== 'Var' || !this.isGlobalBuiltin(e.fn, 'toString')) return undefined;
+        const a = this.peekOperand(e.args[0]!);
+        if (a === undefined) return undefined;
+        return (env) => {
+          const v = a(env);
+          if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+          return typeof v === 'string' ? v : undefined;
+        };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** `peek` for an operand: also literals and local variables holding a value. */
+  private peekOperand(e: A.Expr): PeekCode | undefined {
+    switch (e.kind) {
+      case 'Int':
+      case 'Str': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'Var': {
+        if (e.global) return undefined;
+        const s = e.slot + 1;
+        const l = e.level;
+        return (env) => {
+          let x = up(env, l)[s];
+          if (x instanceof Thunk) x = x.c === null ? x.e : undefined;
+          return x as Value | undefined;
+        };
+      }
+      default:
+        return this.peek(e);
     }
   }
 
@@ -644,10 +747,10 @@ export class Compiler {
     const { shape, perm } = this.staticShape(e.attrs);
     const names = e.attrs.map((b) => b.name);
     const inherited = e.attrs.map((b) => b.inherited);
-    const vals = e.attrs.map((b) => this.lazy(b.value));
+    const overrides = names.indexOf('__overrides');
+    const vals = e.attrs.map((b) => this.lazy(b.value, overrides < 0));
     const n = names.length;
     const dyn = this.dynamicCode(e.dynamic);
-    const overrides = names.indexOf('__overrides');
     const span = e.span;
     return (env) => {
       const env2 = new Array(n + 1) as unknown as Env;
