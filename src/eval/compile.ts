@@ -180,6 +180,9 @@ export class Compiler {
         return (env) => new Lambda(lc, env);
       }
       default: {
+        // a small set or list literal of cheap parts is made at once (no thunk; making it
+        // cannot fail, and its parts are lazy as ever)
+        if (early && this.eagerLiteral(e)) return this.compile(e);
         const code = this.compile(e);
         const peek = early ? this.peek(e) : undefined;
         if (peek !== undefined)
@@ -246,6 +249,28 @@ export class Compiler {
           return s;
         };
       }
+      case 'Eq': {
+        const l = this.peekOperand(e.lhs);
+        const r = this.peekOperand(e.rhs);
+        if (l === undefined || r === undefined) return undefined;
+        const neg = e.negated;
+        return (env) => {
+          const a = l(env);
+          const b = r(env);
+          if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return neg ? a !== b : a === b;
+          return undefined;
+        };
+      }
+      case 'If': {
+        const c = this.peekOperand(e.cond);
+        const t = this.peekOperand(e.then);
+        const f = this.peekOperand(e.else);
+        if (c === undefined || t === undefined || f === undefined) return undefined;
+        return (env) => {
+          const v = c(env);
+          return v === true ? t(env) : v === false ? f(env) : undefined;
+        };
+      }
       case 'Call': {
         if (e.args.length !== 1 || e.fn.kind !== 'Var' || !this.isGlobalBuiltin(e.fn, 'toString')) return undefined;
         const a = this.peekOperand(e.args[0]!);
@@ -261,6 +286,42 @@ export class Compiler {
     }
   }
 
+  private eagerMemo = new WeakMap<A.Expr, boolean>();
+
+  /**
+   * A non-rec set literal without dynamic names (at most 16 bindings) or a list literal (at
+   * most 16 items) whose parts are literals, variables, lambdas, `peek`able expressions or
+   * such literals themselves: `lazy` makes it when reached instead of a thunk.
+   */
+  private eagerLiteral(e: A.Expr): boolean {
+    if (e.kind !== 'Attrs' && e.kind !== 'List') return false;
+    let r = this.eagerMemo.get(e);
+    if (r === undefined) {
+      const parts = e.kind === 'List' ? e.items : e.rec || e.dynamic.length > 0 ? undefined : e.attrs.map((b) => b.value);
+      r = parts !== undefined && parts.length <= 16 && parts.every((p) => this.cheapLazy(p));
+      this.eagerMemo.set(e, r);
+    }
+    return r;
+  }
+
+  /** True when `lazy(p)` makes no thunk or only one that `peek` may avoid. */
+  private cheapLazy(p: A.Expr): boolean {
+    switch (p.kind) {
+      case 'Int':
+      case 'Float':
+      case 'Str':
+      case 'Path':
+      case 'Var':
+      case 'Lambda':
+        return true;
+      case 'Attrs':
+      case 'List':
+        return this.eagerLiteral(p);
+      default:
+        return this.peek(p) !== undefined;
+    }
+  }
+
   /** `peek` for an operand: also literals and local variables holding a value. */
   private peekOperand(e: A.Expr): PeekCode | undefined {
     switch (e.kind) {
@@ -270,7 +331,11 @@ export class Compiler {
         return () => v;
       }
       case 'Var': {
-        if (e.global) return undefined;
+        if (e.global) {
+          const g = this.st.globalValues[e.slot];
+          if (g === undefined || g instanceof Thunk) return undefined;
+          return () => g;
+        }
         const s = e.slot + 1;
         const l = e.level;
         return (env) => {
