@@ -271,6 +271,42 @@ export class Compiler {
           return v === true ? t(env) : v === false ? f(env) : undefined;
         };
       }
+      case 'Select': {
+        // `d.name`, `it.nested.x`: the value when every set on the path is a value and holds
+        // the name with an evaluated value (a one-entry shape cache per step)
+        if (e.fallback !== undefined) return undefined;
+        const names: string[] = [];
+        for (const p of e.path) {
+          if (!('name' in p)) return undefined;
+          names.push(p.name);
+        }
+        const t = this.peekOperand(e.target);
+        if (t === undefined) return undefined;
+        const n = names.length;
+        const cShapes = new Array<Shape | undefined>(n).fill(undefined);
+        const cIdx = new Int32Array(n);
+        return (env) => {
+          let v = t(env);
+          for (let i = 0; i < n; i++) {
+            if (!(v instanceof Attrs)) return undefined;
+            const sh = v.shape;
+            let j: number;
+            if (sh === cShapes[i]) j = cIdx[i]!;
+            else {
+              j = sh.indexOf(names[i]!);
+              cShapes[i] = sh;
+              cIdx[i] = j;
+            }
+            if (j < 0) return undefined;
+            const x: Lazy = v.vals[j]!;
+            if (x instanceof Thunk) {
+              if (x.c !== null) return undefined;
+              v = x.e as Value;
+            } else v = x;
+          }
+          return v;
+        };
+      }
       case 'Call': {
         if (e.args.length !== 1 || e.fn.kind !== 'Var' || !this.isGlobalBuiltin(e.fn, 'toString')) return undefined;
         const a = this.peekOperand(e.args[0]!);
