@@ -385,7 +385,7 @@ export class Compiler {
     }
   }
 
-  /** True when `lazy(e)` makes a plain `new Thunk(compile(e), env)` (no literal, variable or lambda). */
+  /** True when `lazy(e)` makes a plain `new Thunk(compile(e), env)` (no literal, variable, lambda or peek). */
   private needsThunk(e: A.Expr): boolean {
     switch (e.kind) {
       case 'Int':
@@ -397,7 +397,7 @@ export class Compiler {
       case 'Lambda':
         return false;
       default:
-        return true;
+        return !this.eagerLiteral(e) && this.peek(e) === undefined;
     }
   }
 
