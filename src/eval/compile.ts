@@ -206,7 +206,7 @@ export class Compiler {
     switch (e.kind) {
       case 'Add':
       case 'Arith': {
-        if (e.kind === 'Arith' && (e.op === '/' || !this.isGlobalBuiltin(e.fn, e.op === '-' ? 'sub' : 'mul'))) return undefined;
+        if (e.kind === 'Arith' && !this.isGlobalBuiltin(e.fn, e.op === '-' ? 'sub' : e.op === '*' ? 'mul' : 'div')) return undefined;
         const l = this.peekOperand(e.lhs);
         const r = this.peekOperand(e.rhs);
         if (l === undefined || r === undefined) return undefined;
@@ -220,6 +220,16 @@ export class Compiler {
             }
             if (typeof a === 'string' && typeof b === 'string') return a + b;
             return undefined;
+          };
+        if (e.op === '/')
+          return (env) => {
+            // as numDiv's int fast path; a zero divisor is left to the thunk (it throws)
+            const a = l(env);
+            const b = r(env);
+            if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return undefined;
+            if (a > 2147483647 || a < -2147483648 || b > 2147483647 || b < -2147483648) return undefined;
+            const q = Math.trunc(a / b);
+            return q === 0 ? 0 : q;
           };
         const mul = e.op === '*';
         return (env) => {
@@ -274,11 +284,20 @@ export class Compiler {
       case 'Select': {
         // `d.name`, `it.nested.x`: the value when every set on the path is a value and holds
         // the name with an evaluated value (a one-entry shape cache per step)
+        // `acc.${k}`: a dynamic step's name when it peeks to a plain string
         if (e.fallback !== undefined) return undefined;
-        const names: string[] = [];
+        const names: (string | undefined)[] = [];
+        const dyn: (PeekCode | undefined)[] = [];
         for (const p of e.path) {
-          if (!('name' in p)) return undefined;
-          names.push(p.name);
+          if ('name' in p) {
+            names.push(p.name);
+            dyn.push(undefined);
+          } else {
+            const c = this.peekOperand(p.expr);
+            if (c === undefined) return undefined;
+            names.push(undefined);
+            dyn.push(c);
+          }
         }
         const t = this.peekOperand(e.target);
         if (t === undefined) return undefined;
@@ -291,9 +310,14 @@ export class Compiler {
             if (!(v instanceof Attrs)) return undefined;
             const sh = v.shape;
             let j: number;
-            if (sh === cShapes[i]) j = cIdx[i]!;
+            const name = names[i];
+            if (name === undefined) {
+              const dn = dyn[i]!(env);
+              if (typeof dn !== 'string') return undefined;
+              j = sh.indexOf(dn);
+            } else if (sh === cShapes[i]) j = cIdx[i]!;
             else {
-              j = sh.indexOf(names[i]!);
+              j = sh.indexOf(name);
               cShapes[i] = sh;
               cIdx[i] = j;
             }
