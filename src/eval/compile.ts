@@ -237,7 +237,8 @@ export class Compiler {
           const b = r(env);
           if (typeof a !== 'number' || typeof b !== 'number') return undefined;
           const s = mul ? a * b : a - b;
-          return s < 9007199254740991 && s > -9007199254740991 ? s : undefined;
+          // 0 * -1 is -0 in JS: an int zero is +0 (as numMul)
+          return s < 9007199254740991 && s > -9007199254740991 ? (s === 0 ? 0 : s) : undefined;
         };
       }
       case 'Interp': {
