@@ -181,10 +181,23 @@ export function forceDeep(x: Lazy): void {
 
 export const escapeJSONString = quoteJSONString;
 
+/**
+ * The buffer of the last finished ByteWriter, for the next one: big outputs then reuse one
+ * grown buffer instead of allocating (and copying) a series of doubling ones, whose external
+ * memory makes V8 run extra collections. One kept at most, and none above 64 MiB.
+ */
+let spareBuffer: Buffer | undefined;
+const SPARE_MAX = 1 << 26;
+
 /** An output buffer of bytes (one char of a byte string = one byte): no per-piece allocation. */
 class ByteWriter {
-  buf = Buffer.allocUnsafe(1 << 16);
+  buf: Buffer;
   n = 0;
+  constructor() {
+    // a nested writer (toJSON called from a __toString) finds no spare and makes its own
+    this.buf = spareBuffer ?? Buffer.allocUnsafe(1 << 16);
+    spareBuffer = undefined;
+  }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -203,6 +216,20 @@ class ByteWriter {
       for (let i = 0; i < k; i++) b[n++] = s.charCodeAt(i);
       this.n = n;
     }
+  }
+  /** Bytes as they are (short runs copied by hand: cheaper than a native call). */
+  bytes(a: Uint8Array): void {
+    const k = a.length;
+    this.room(k);
+    const b = this.buf;
+    let n = this.n;
+    if (k > 32) {
+      b.set(a, n);
+      this.n = n + k;
+      return;
+    }
+    for (let i = 0; i < k; i++) b[n++] = a[i]!;
+    this.n = n;
   }
   byte(c: number): void {
     this.room(1);
@@ -262,18 +289,34 @@ class ByteWriter {
     b[n++] = 34;
     this.n = n;
   }
-  toString(): string {
-    return this.buf.toString('latin1', 0, this.n);
+  /** The bytes written as a byte string; the writer is done (its buffer may be reused). */
+  finish(): string {
+    const s = this.buf.toString('latin1', 0, this.n);
+    if (this.buf.length <= SPARE_MAX && (spareBuffer === undefined || spareBuffer.length < this.buf.length)) spareBuffer = this.buf;
+    return s;
   }
 }
 
-/** Whether a shape has `__toString` or `outPath` (1) or neither (0): shapes are immutable. */
-const SPECIAL_JSON = new WeakMap<Shape, number>();
-function specialJSON(shape: Shape): number {
-  let r = SPECIAL_JSON.get(shape);
+/**
+ * What toJSON needs of a shape, made once per shape (shapes are immutable): whether it has
+ * `__toString` or `outPath`, and each name's bytes as written, quote, escapes and colon included
+ * (the first after `{`, the others after `,`).
+ */
+class JsonShape {
+  constructor(
+    readonly special: boolean,
+    readonly keys: Uint8Array[],
+  ) {}
+}
+const JSON_SHAPES = new WeakMap<Shape, JsonShape>();
+function jsonShape(shape: Shape): JsonShape {
+  let r = JSON_SHAPES.get(shape);
   if (r === undefined) {
-    r = shape.indexOf('__toString') >= 0 || shape.indexOf('outPath') >= 0 ? 1 : 0;
-    SPECIAL_JSON.set(shape, r);
+    const names = shape.keys;
+    const keys = new Array<Uint8Array>(names.length);
+    for (let i = 0; i < names.length; i++) keys[i] = Buffer.from(`${i === 0 ? '{' : ','}${quoteJSONString(names[i]!)}:`, 'latin1');
+    r = new JsonShape(shape.indexOf('__toString') >= 0 || shape.indexOf('outPath') >= 0, keys);
+    JSON_SHAPES.set(shape, r);
   }
   return r;
 }
@@ -282,7 +325,7 @@ function specialJSON(shape: Shape): number {
 export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: Span | undefined): string {
   const out = new ByteWriter();
   go(x);
-  return out.toString();
+  return out.finish();
 
   function go(slot: Lazy): void {
     const v = force(slot);
@@ -300,8 +343,8 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
       ctx.addOne(p);
       out.jsonString(p);
     } else if (v instanceof Attrs) {
-      const special = specialJSON(v.shape);
-      if (special !== 0) {
+      const js = jsonShape(v.shape);
+      if (js.special) {
         const ts = v.get('__toString');
         if (ts !== undefined) {
           const r = callValue(force(ts), [v], span);
@@ -314,17 +357,18 @@ export function printJSON(st: CoerceState, x: Lazy, ctx: ContextBuilder, span: S
           return;
         }
       }
-      out.byte(123);
-      const names = v.names();
-      for (let i = 0; i < names.length; i++) {
-        if (i > 0) out.byte(44);
-        const n = names[i]!;
-        out.jsonString(n);
-        out.byte(58);
+      const keys = js.keys;
+      const vals = v.vals;
+      if (keys.length === 0) out.byte(123);
+      for (let i = 0; i < keys.length; i++) {
+        out.bytes(keys[i]!);
         try {
-          go(v.vals[i]!);
+          go(vals[i]!);
         } catch (e) {
-          if (e instanceof ImgError) e.addTrace(`while evaluating attribute '${n}'`, v.posOf(n));
+          if (e instanceof ImgError) {
+            const n = v.shape.keys[i]!;
+            e.addTrace(`while evaluating attribute '${n}'`, v.posOf(n));
+          }
           throw e;
         }
       }
