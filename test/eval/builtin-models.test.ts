@@ -1,8 +1,8 @@
 // The built-ins whose fast algorithms differ from Nix 2.8's loops, held against direct models of
 // those loops on random inputs (fast-check): replaceStrings (Nix tries the patterns in order at
 // each byte; ours jumps between indexOf hits), listToAttrs (first occurrence wins; ours sorts
-// indices once), sort (std::stable_sort; ours is a merge sort with binary insertion and skipped
-// merges) and fromJSON objects (the last duplicate key wins). Nix's own answers on chosen cases
+// indices once), sort (std::stable_sort, which ours replays step by step: comparators that are
+// not strict weak orders are in test/lang/eval-ok/sort-comparator-order) and fromJSON objects (the last duplicate key wins). Nix's own answers on chosen cases
 // are in test/lang/eval-ok/builtins-fast-paths.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';

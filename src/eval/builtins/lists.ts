@@ -8,55 +8,119 @@ import { call1, call2, eqLazy, forceAttrs, forceBool, forceFunction, forceInt, f
 import { Attrs, Lambda, NixFloat, NixPath, NixString, PrimOp, Thunk, force, type BuiltinDef, type Env, type Lazy, type List, type Value } from '../value.js';
 
 /**
- * A stable merge sort calling `lt` as few times as it can (each call may be a Nix function
- * call): binary insertion sort on runs of 16, then bottom-up merges, a merge skipped with one
- * call when its two halves are already in order. For a strict weak order the result is the only
- * stable one, as std::stable_sort's (Nix); ~10% fewer calls than linear insertion on random
- * input, far fewer on sorted input.
+ * std::stable_sort as libstdc++ runs it for Nix 2.8's builtins.sort (a buffer of (n+1)/2
+ * elements: both halves sorted by __merge_sort_with_buffer — insertion sort on chunks of 7,
+ * then merge passes through the buffer — and joined by __merge_adaptive), step by step: the same
+ * comparator calls in the same order, so a comparator that is not a strict weak order, or that
+ * throws or traces on some pairs, gives what Nix gives.
  */
 function stableSort(list: List, lt: (a: Lazy, b: Lazy) => boolean): List {
   const n = list.length;
-  let a = list.slice();
+  const a = list.slice();
   if (n < 2) return a;
-  const RUN = 16;
-  for (let lo = 0; lo < n; lo += RUN) {
-    const hi = Math.min(lo + RUN, n);
-    for (let i = lo + 1; i < hi; i++) {
-      const x = a[i]!;
-      // the first place in a[lo..i) whose element x is less than (after all equal ones)
-      let l = lo;
-      let h = i;
-      while (l < h) {
-        const m = (l + h) >> 1;
-        if (lt(x, a[m]!)) h = m;
-        else l = m + 1;
-      }
-      for (let j = i; j > l; j--) a[j] = a[j - 1]!;
-      a[l] = x;
+  const half = (n + 1) >> 1;
+  const buf = new Array<Lazy>(half);
+  mergeSortWithBuffer(a, 0, half, buf, lt);
+  mergeSortWithBuffer(a, half, n, buf, lt);
+  // __merge_adaptive with a buffer big enough for either half
+  const len1 = half;
+  const len2 = n - half;
+  if (len1 <= len2) {
+    for (let i = 0; i < len1; i++) buf[i] = a[i]!;
+    let f1 = 0;
+    let f2 = half;
+    let r = 0;
+    while (f1 !== len1 && f2 !== n) {
+      if (lt(a[f2]!, buf[f1]!)) a[r++] = a[f2++]!;
+      else a[r++] = buf[f1++]!;
     }
-  }
-  let b = new Array<Lazy>(n);
-  for (let w = RUN; w < n; w *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * w) {
-      const mid = Math.min(lo + w, n);
-      const hi = Math.min(lo + 2 * w, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      if (j < hi && lt(a[j]!, a[j - 1]!)) {
-        while (i < mid && j < hi) {
-          if (lt(a[j]!, a[i]!)) b[k++] = a[j++]!;
-          else b[k++] = a[i++]!;
+    while (f1 !== len1) a[r++] = buf[f1++]!;
+  } else {
+    for (let i = 0; i < len2; i++) buf[i] = a[half + i]!;
+    // __move_merge_adaptive_backward(first, middle, buf, buf + len2, last)
+    if (len2 === 0) return a;
+    let l1 = half - 1;
+    let l2 = len2 - 1;
+    let r = n;
+    for (;;) {
+      if (lt(buf[l2]!, a[l1]!)) {
+        a[--r] = a[l1]!;
+        if (l1 === 0) {
+          while (l2 >= 0) a[--r] = buf[l2--]!;
+          return a;
         }
+        l1--;
+      } else {
+        a[--r] = buf[l2]!;
+        if (l2 === 0) return a;
+        l2--;
       }
-      while (i < mid) b[k++] = a[i++]!;
-      while (j < hi) b[k++] = a[j++]!;
     }
-    const t = a;
-    a = b;
-    b = t;
   }
   return a;
+}
+
+/** libstdc++'s __merge_sort_with_buffer on a[first..last) (chunks of 7, merges via buf). */
+function mergeSortWithBuffer(a: Lazy[], first: number, last: number, buf: Lazy[], lt: (a: Lazy, b: Lazy) => boolean): void {
+  const len = last - first;
+  // __chunk_insertion_sort
+  let c = first;
+  while (last - c >= 7) {
+    insertionSort(a, c, c + 7, lt);
+    c += 7;
+  }
+  insertionSort(a, c, last, lt);
+  let step = 7;
+  while (step < len) {
+    mergeSortLoop(a, first, last, buf, 0, step, lt);
+    step *= 2;
+    mergeSortLoop(buf, 0, len, a, first, step, lt);
+    step *= 2;
+  }
+}
+
+/** libstdc++'s __insertion_sort (with __unguarded_linear_insert). */
+function insertionSort(a: Lazy[], first: number, last: number, lt: (a: Lazy, b: Lazy) => boolean): void {
+  if (first === last) return;
+  for (let i = first + 1; i !== last; i++) {
+    const val = a[i]!;
+    if (lt(val, a[first]!)) {
+      for (let j = i; j > first; j--) a[j] = a[j - 1]!;
+      a[first] = val;
+    } else {
+      let l = i;
+      let next = i - 1;
+      while (lt(val, a[next]!)) {
+        a[l] = a[next]!;
+        l = next;
+        next--;
+      }
+      a[l] = val;
+    }
+  }
+}
+
+/** libstdc++'s __merge_sort_loop: merges runs of `step` from src[first..last) into dst from `out`. */
+function mergeSortLoop(src: Lazy[], first: number, last: number, dst: Lazy[], out: number, step: number, lt: (a: Lazy, b: Lazy) => boolean): void {
+  const two = 2 * step;
+  while (last - first >= two) {
+    out = moveMerge(src, first, first + step, first + two, dst, out, lt);
+    first += two;
+  }
+  const s = Math.min(last - first, step);
+  moveMerge(src, first, first + s, last, dst, out, lt);
+}
+
+/** libstdc++'s __move_merge of src[f1..l1) and src[l1..l2) into dst from `out` (ties: the first run). */
+function moveMerge(src: Lazy[], f1: number, l1: number, l2: number, dst: Lazy[], out: number, lt: (a: Lazy, b: Lazy) => boolean): number {
+  let f2 = l1;
+  while (f1 !== l1 && f2 !== l2) {
+    if (lt(src[f2]!, src[f1]!)) dst[out++] = src[f2++]!;
+    else dst[out++] = src[f1++]!;
+  }
+  while (f1 !== l1) dst[out++] = src[f1++]!;
+  while (f2 !== l2) dst[out++] = src[f2++]!;
+  return out;
 }
 
 /**
