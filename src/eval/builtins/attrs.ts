@@ -35,12 +35,12 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
       ni = shape.indexOf('name');
       vi = shape.indexOf('value');
     }
-    if (ni < 0) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing`, span);
+    if (ni < 0) throw new ImgError('E_MISSING_ATTR', `attribute 'name' missing for call to 'listToAttrs'`, span);
     const name = forceStringNoCtx(a.vals[ni]!, span);
     if (vi < 0) {
       if (seen === undefined) seen = new Set(names.slice(0, m));
       if (seen.has(name)) continue;
-      throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing`, span);
+      throw new ImgError('E_MISSING_ATTR', `attribute 'value' missing for call to 'listToAttrs'`, span);
     }
     if (seen !== undefined) {
       if (seen.has(name)) continue;
@@ -114,7 +114,7 @@ export const ATTR_BUILTINS: BuiltinDef[] = [
       const name = forceStringNoCtx(n, span);
       const s = forceAttrs(a, span);
       const x = s.get(name);
-      if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing`, span);
+      if (x === undefined) throw new ImgError('E_MISSING_ATTR', `attribute '${name}' missing for call to 'getAttr'`, span);
       return force(x);
     },
   },

@@ -200,9 +200,9 @@ function keyKind(v: Value): number {
 function genericClosure(span: Span | undefined, arg: Lazy): Value {
   const a = forceAttrs(arg, span);
   const start = a.get('startSet');
-  if (start === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'startSet' missing`, span);
+  if (start === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'startSet' missing for call to 'genericClosure'`, span);
   const op = a.get('operator');
-  if (op === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'operator' missing`, span);
+  if (op === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'operator' missing for call to 'genericClosure'`, span);
   const work: Lazy[] = forceList(start, span).slice();
   const opv = force(op);
   const res: Lazy[] = [];
@@ -216,7 +216,7 @@ function genericClosure(span: Span | undefined, arg: Lazy): Value {
   while (w < work.length) {
     const e = work[w++]!;
     const kx = forceAttrs(e, span).get('key');
-    if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' missing`, span);
+    if (kx === undefined) throw new ImgError('E_MISSING_ATTR', `attribute 'key' required`, span);
     const key = force(kx);
     const kind = keyKind(key);
     if (firstKind < 0) {
