@@ -101,6 +101,9 @@ const CONTROL_SHORT: Record<number, string> = { 8: 'b', 9: 't', 10: 'n', 12: 'f'
 const EOF = -1;
 const hex4 = (c: number): string => c.toString(16).toUpperCase().padStart(4, '0');
 
+/** The size of the lexer's table of short strings (a power of two). */
+const INTERNED = 4096;
+
 /** nlohmann's lexer over a byte string, keeping its position and "last read" bookkeeping. */
 class Lexer {
   private i = 0;
@@ -121,6 +124,9 @@ class Lexer {
   errorMessage = '';
   numberInt = 0n;
   numberFloat = 0;
+
+  /** Short plain strings read so far, by hash (see scanString). */
+  private readonly interned = new Array<string>(INTERNED).fill('');
 
   constructor(private readonly s: string) {}
 
@@ -263,9 +269,11 @@ class Lexer {
         const start = this.i;
         let j = start;
         let d = 0;
+        let h = 0;
         while (j < len) {
           d = s.charCodeAt(j);
           if (d < 0x20 || d > 0x7f || d === 0x22 || d === 0x5c) break;
+          h = (Math.imul(h, 31) + d) | 0;
           j++;
         }
         if (j > start) {
@@ -274,7 +282,14 @@ class Lexer {
           this.charsLine += n;
           this.current = s.charCodeAt(j - 1);
           this.i = j;
-          run += n === len ? s : s.slice(start, j);
+          if (run === '' && d === 0x22 && n <= 32) {
+            // a short string of plain bytes only (keys mostly): the same text read before
+            // (found by its hash) is shared, not copied again
+            const slot = h & (INTERNED - 1);
+            const seen = this.interned[slot]!;
+            if (seen.length === n && s.startsWith(seen, start)) run = seen;
+            else run = this.interned[slot] = s.slice(start, j);
+          } else run += n === len ? s : s.slice(start, j);
         }
       }
       const c = this.get();
