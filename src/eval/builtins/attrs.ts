@@ -27,6 +27,8 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
   let vi = -1;
   let sorted = true;
   let m = 0;
+  // the `value` attributes' positions (Nix gives each new attribute its pair's `value` position)
+  let poss: (Span | undefined)[] | undefined;
   let seen: Set<string> | undefined;
   for (let i = 0; i < n; i++) {
     const a = forceAttrs(list[i]!, span);
@@ -49,15 +51,20 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
     if (sorted && m > 0 && !(names[m - 1]! < name)) sorted = false;
     names[m] = name;
     vals[m] = a.vals[vi]!;
+    const vp = a.posOf('value');
+    if (vp !== undefined) (poss ??= new Array<Span | undefined>(n))[m] = vp;
     m++;
   }
   if (m === 0) return new Attrs(EMPTY_SHAPE, []);
   let keys: string[];
   let out: Lazy[];
+  let keyPos: (Span | undefined)[] | undefined;
   if (sorted) {
     keys = m === n ? names : names.slice(0, m);
     out = m === n ? vals : vals.slice(0, m);
+    if (poss !== undefined) keyPos = poss.slice(0, m);
   } else {
+    if (poss !== undefined) keyPos = new Array<Span | undefined>(m);
     const idx = new Array<number>(m);
     for (let i = 0; i < m; i++) idx[i] = i;
     idx.sort((x, y) => {
@@ -75,14 +82,16 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
       if (name === prev) continue;
       prev = name;
       keys[j] = name;
+      if (keyPos !== undefined) keyPos[j] = poss![k];
       out[j++] = vals[k]!;
     }
     if (j < m) {
       keys = keys.slice(0, j);
       out = out.slice(0, j);
+      if (keyPos !== undefined) keyPos = keyPos.slice(0, j);
     }
   }
-  return new Attrs(sameShape(keys), out);
+  return new Attrs(keyPos !== undefined ? new Shape(keys, keyPos) : sameShape(keys), out);
 }
 
 /** The last listToAttrs shape if it has exactly these names, else a new one (remembered). */
