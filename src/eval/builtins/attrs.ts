@@ -91,18 +91,19 @@ function listToAttrs(list: List, span: Span | undefined): Attrs {
       if (keyPos !== undefined) keyPos = keyPos.slice(0, j);
     }
   }
-  return new Attrs(keyPos !== undefined ? new Shape(keys, keyPos) : sameShape(keys), out);
+  return new Attrs(sameShape(keys, keyPos), out);
 }
 
-/** The last listToAttrs shape if it has exactly these names, else a new one (remembered). */
-function sameShape(keys: string[]): Shape {
+/** The last listToAttrs shape if it has exactly these names and positions, else a new one (remembered). */
+function sameShape(keys: string[], pos: (Span | undefined)[] | undefined): Shape {
   const last = lastListShape.keys;
-  if (last.length === keys.length) {
+  const lastPos = lastListShape.pos;
+  if (last.length === keys.length && (lastPos === undefined) === (pos === undefined)) {
     let i = 0;
-    while (i < keys.length && last[i] === keys[i]) i++;
+    while (i < keys.length && last[i] === keys[i] && (pos === undefined || lastPos![i] === pos[i])) i++;
     if (i === keys.length) return lastListShape;
   }
-  return (lastListShape = new Shape(keys));
+  return (lastListShape = new Shape(keys, pos));
 }
 
 export const ATTR_BUILTINS: BuiltinDef[] = [
