@@ -119,6 +119,8 @@ class Lexer {
   private tokenStart = 0;
   /** The decoded number when it is a safe integer (<= 15 digits), else NaN: see numberInt. */
   numberSafe = NaN;
+  /** Whether the string just read holds a NUL byte (from `\u0000`: raw control bytes are errors). */
+  hasNul = false;
   /** The decoded token (string contents or number text). */
   buffer = '';
   errorMessage = '';
@@ -259,6 +261,7 @@ class Lexer {
 
   private scanString(): Tok {
     this.reset();
+    this.hasNul = false;
     let run = '';
     const s = this.s;
     const len = s.length;
@@ -356,6 +359,7 @@ class Lexer {
               this.errorMessage = 'invalid string: surrogate U+DC00..U+DFFF must follow U+D800..U+DBFF';
               return Tok.ParseError;
             }
+            if (cp === 0) this.hasNul = true;
             add = utf8(cp);
             break;
           }
@@ -548,9 +552,13 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
   };
 
   // the values and keys of all open containers, each container's handed over in an array of
-  // its exact size when it closes (no per-container array grown by push)
+  // its exact size when it closes (no per-container array grown by push); the stacks' used
+  // parts are [0, vn) and [0, kn) (not truncated when a container closes: setting an array's
+  // length is a slow runtime call; entries above are overwritten later)
   const vs: (T | JsonScalar)[] = [];
   const ks: string[] = [];
+  let vn = 0;
+  let kn = 0;
   const frames: Frame[] = [];
   let top: Frame | undefined;
 
@@ -568,8 +576,8 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
         if (k !== Tok.String) fail(Tok.String, 'object key');
         const key = lx.buffer;
         if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
-        frames.push((top = new Frame(ks.length, vs.length)));
-        ks.push(key);
+        frames.push((top = new Frame(kn, vn)));
+        ks[kn++] = key;
         next();
         continue;
       }
@@ -578,7 +586,7 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
           v = b.array([]);
           break;
         }
-        frames.push((top = new Frame(-1, vs.length)));
+        frames.push((top = new Frame(-1, vn)));
         continue;
       }
       case Tok.Float:
@@ -600,7 +608,7 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
         v = Number.isNaN(lx.numberSafe) ? intValue(BigInt.asIntN(64, lx.numberInt)) : lx.numberSafe;
         break;
       case Tok.String:
-        v = cString(lx.buffer);
+        v = lx.hasNul ? cString(lx.buffer) : lx.buffer;
         break;
       case Tok.ParseError:
         v = fail(Tok.Uninitialized, 'value');
@@ -614,12 +622,12 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
         if (next() !== Tok.EndOfInput) fail(Tok.EndOfInput, 'value');
         return v;
       }
-      vs.push(v);
+      vs[vn++] = v;
       const kStart = top.kStart;
       if (next() === Tok.ValueSeparator) {
         if (kStart >= 0) {
           if (next() !== Tok.String) fail(Tok.String, 'object key');
-          ks.push(lx.buffer);
+          ks[kn++] = lx.buffer;
           if (next() !== Tok.NameSeparator) fail(Tok.NameSeparator, 'object separator');
         }
         next();
@@ -628,13 +636,13 @@ export function parseJSONWith<T>(text: string, b: JsonBuilder<T>): T | JsonScala
       const vStart = top.vStart;
       if (kStart < 0) {
         if (tok !== Tok.EndArray) fail(Tok.EndArray, 'array');
-        v = b.array(vs.slice(vStart));
+        v = b.array(vs.slice(vStart, vn));
       } else {
         if (tok !== Tok.EndObject) fail(Tok.EndObject, 'object');
-        v = b.object(ks.slice(kStart), vs.slice(vStart));
-        ks.length = kStart;
+        v = b.object(ks.slice(kStart, kn), vs.slice(vStart, vn));
+        kn = kStart;
       }
-      vs.length = vStart;
+      vn = vStart;
       frames.pop();
       top = frames[frames.length - 1];
     }
