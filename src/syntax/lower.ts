@@ -675,14 +675,16 @@ export class Lowerer {
     if (names.length === 0) return;
     const fromNode = node(item, 'expr');
     const from: FromHolder | undefined = fromNode ? { node: fromNode } : undefined;
-    const listStart = this.span(names[0]!).start;
+    // Nix 2.8 gives every inherited attribute the position where its name list begins: just
+    // after the `inherit` keyword, or after `)` (an empty rule's location in Nix's grammar).
+    const before = token(item, 'RParen') ?? token(item, 'KwInherit');
+    const listStart = before !== undefined ? (before.endOffset ?? before.startOffset) + 1 : this.span(names[0]!).start;
     for (const a of names) {
       const it = this.nameItem(a);
       if (!('name' in it)) {
         this.error('E_PARSE', 'dynamic attributes not allowed in inherit', it.span);
         continue;
       }
-      // Nix gives every inherited attribute the position of the first name of the list.
       const span: Span = { file: this.file, start: listStart, end: it.span.end };
       const prev = target.attrs.get(it.name);
       if (prev) {
