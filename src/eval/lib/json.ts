@@ -121,7 +121,7 @@ class Lexer {
   numberSafe = NaN;
   /** Whether the string just read holds a NUL byte (from `\u0000`: raw control bytes are errors). */
   hasNul = false;
-  /** The decoded token (string contents or number text). */
+  /** The decoded token (string contents, or number text except for short plain integers). */
   buffer = '';
   errorMessage = '';
   numberInt = 0n;
@@ -400,6 +400,34 @@ class Lexer {
     this.reset();
     let type = Tok.Unsigned;
     let c = this.current;
+    {
+      // fast path: 1 to 15 digits, not starting with 0, ended by `,` `]` or `}`: the value is
+      // computed as the digits are read, with the state byte-by-byte reading and the unget of
+      // the ending byte would leave (no newline is read)
+      const s = this.s;
+      const len = s.length;
+      const from = this.i;
+      if (c >= 0x31 && c <= 0x39) {
+        let v = c - 0x30;
+        let j = from;
+        let d = 0;
+        while (j < len && (d = s.charCodeAt(j)) >= 0x30 && d <= 0x39 && j - from < 14) {
+          v = v * 10 + (d - 0x30);
+          j++;
+        }
+        if (j < len && (d === 0x2c || d === 0x5d || d === 0x7d)) {
+          const n = j - from;
+          this.charsTotal += n;
+          this.charsLine += n;
+          this.i = j + 1;
+          this.current = d;
+          this.nextUnget = true;
+          this.buffer = '';
+          this.numberSafe = v;
+          return Tok.Unsigned;
+        }
+      }
+    }
     const isDigit = (x: number): boolean => x >= 0x30 && x <= 0x39;
     // the state machine of RFC 8259's number grammar
     if (c === 0x2d) {
