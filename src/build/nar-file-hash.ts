@@ -4,6 +4,7 @@
 // with the SHA-256 on a second thread. Never touches the file system.
 
 import { createHash } from 'node:crypto';
+import { narFileHead, narFileTail } from '../derivation/nar.js';
 import { ReferenceScanner } from '../store/references.js';
 
 /** A single-file output's NAR hash, NAR size and references, as a builder computed them. */
@@ -15,33 +16,6 @@ export interface HashedOutput {
   /** The regular file's length (the NAR's `contents` length) and executable bit. */
   readonly fileSize: number;
   readonly executable: boolean;
-}
-
-const NAR_PAD = Buffer.alloc(8);
-
-/** A NAR string token: u64 LE length, bytes, zero padding to 8. */
-function narToken(s: string): Buffer {
-  const b = Buffer.alloc(8 + Math.ceil(s.length / 8) * 8);
-  b.writeUInt32LE(s.length, 0);
-  b.write(s, 8, 'latin1');
-  return b;
-}
-
-/** The NAR bytes before a regular file's contents: `nix-archive-1 ( type regular [executable ""] contents <len>`. */
-export function narFileHead(fileSize: number, executable: boolean): Buffer {
-  const head = [narToken('nix-archive-1'), narToken('('), narToken('type'), narToken('regular')];
-  if (executable) head.push(narToken('executable'), narToken(''));
-  head.push(narToken('contents'));
-  const len = Buffer.alloc(8);
-  len.writeUInt32LE(fileSize >>> 0, 0);
-  len.writeUInt32LE(Math.floor(fileSize / 0x100000000), 4);
-  head.push(len);
-  return Buffer.concat(head);
-}
-
-/** The NAR bytes after a regular file's contents: the padding to 8, then `)`. */
-export function narFileTail(fileSize: number): Buffer {
-  return Buffer.concat([NAR_PAD.subarray(0, (8 - (fileSize % 8)) % 8), narToken(')')]);
 }
 
 /**

@@ -9,7 +9,8 @@
 
 import { Worker } from 'node:worker_threads';
 import { ReferenceScanner } from '../store/references.js';
-import { narFileHead, narFileTail, type HashedOutput } from './nar-file-hash.js';
+import { narFileHead, narFileTail } from '../derivation/nar.js';
+import type { HashedOutput } from './nar-file-hash.js';
 
 /** Bytes per slot (a TarWriter's 4 MiB buffer, rounded to tar records, fits in one). */
 const SLOT = (4 << 20) + (256 << 10);

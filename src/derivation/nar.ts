@@ -253,6 +253,43 @@ export function memoryFsReader(root: NarNode): FsReader<NarNode[]> {
 }
 
 /** The NAR of an in-memory tree, as one Buffer. */
+/** The bytes `w` writes, as one Buffer. */
+function narBytes(write: (w: NarWriter) => void): Buffer {
+  const chunks: Buffer[] = [];
+  const w = new NarWriter((c) => chunks.push(Buffer.from(c)));
+  write(w);
+  w.flush();
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The NAR bytes before a regular file's contents (`nix-archive-1 ( type regular [executable ""]
+ * contents <len>`), for hashing a file's NAR while its contents are produced: the length comes
+ * first, so it must be known before the first byte. NAR = head + contents + narFileTail.
+ */
+export function narFileHead(fileSize: number, executable: boolean): Buffer {
+  return narBytes((w) => {
+    w.str('nix-archive-1');
+    w.str('(');
+    w.str('type');
+    w.str('regular');
+    if (executable) {
+      w.str('executable');
+      w.str('');
+    }
+    w.str('contents');
+    w.u64(fileSize);
+  });
+}
+
+/** The NAR bytes after a regular file's contents: the padding to 8, then `)`. */
+export function narFileTail(fileSize: number): Buffer {
+  return narBytes((w) => {
+    w.pad(fileSize);
+    w.str(')');
+  });
+}
+
 export function narOfTree(root: NarNode): Buffer {
   const chunks: Buffer[] = [];
   writeNar(memoryFsReader(root), [root], (c) => chunks.push(Buffer.from(c)));
