@@ -1006,35 +1006,15 @@ export class Compiler {
       // `f x` with `f` a local variable: read it in place, make the argument's thunk in place, and
       // enter a plain lambda here (one JS frame less per Nix call: deep recursions use less stack)
       const fv = localVar(e.fn);
-      const arg = e.args[0]!;
-      if (fv !== undefined && this.needsThunk(arg)) {
-        const fl = fv.level;
-        const fs = fv.slot + 1;
-        const fname = fv.name;
-        const fspan = fv.span;
-        const acode = this.compile(arg);
-        return (env) => {
-          const f = lookup(env, fl, fs, fname, fspan);
-          const a = new Thunk(acode, env);
-          if (f instanceof Lambda && f.f.formals === undefined) {
-            const lc = f.f;
-            try {
-              return lc.body([f.env, a] as unknown as Env);
-            } catch (err) {
-              throw withCallTrace(err, lc, span);
-            }
-          }
-          return call1(f, a, span);
-        };
-      }
       if (fv !== undefined) {
         const fl = fv.level;
         const fs = fv.slot + 1;
         const fname = fv.name;
         const fspan = fv.span;
+        const c0 = this.needsThunk(e.args[0]!) ? this.compile(e.args[0]!) : undefined;
         return (env) => {
           const f = lookup(env, fl, fs, fname, fspan);
-          const a = a0(env);
+          const a = c0 !== undefined ? new Thunk(c0, env) : a0(env);
           if (f instanceof Lambda && f.f.formals === undefined) {
             const lc = f.f;
             try {
