@@ -79,6 +79,19 @@ test('base-32 characters around a hash part do not hide it (overlapping windows)
   }
 });
 
+/** `data` cut at the given offsets (taken modulo its length + 1). */
+function cutAt(data: Buffer, cuts: number[]): Uint8Array[] {
+  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((x, y) => x - y);
+  const chunks: Uint8Array[] = [];
+  let prev = 0;
+  for (const p of points) {
+    chunks.push(data.subarray(prev, p));
+    prev = p;
+  }
+  chunks.push(data.subarray(prev));
+  return chunks;
+}
+
 test('random streams, random chunkings: same answer as a whole-buffer search', () => {
   const cands = [A, B, C, SELF];
   const alphabet = '0123456789abcdfghijklmnpqrsvwxyz-/ \0';
@@ -89,14 +102,7 @@ test('random streams, random chunkings: same answer as a whole-buffer search', (
       (parts, cuts) => {
         const data = Buffer.from(parts.join(''), 'latin1');
         const expected = cands.filter((p) => data.includes(hashPartOf(p))).sort();
-        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((x, y) => x - y);
-        const chunks: Uint8Array[] = [];
-        let prev = 0;
-        for (const p of points) {
-          chunks.push(data.subarray(prev, p));
-          prev = p;
-        }
-        chunks.push(data.subarray(prev));
+        const chunks = cutAt(data, cuts);
         // Short streams (held, scanned at the end) and long ones (the Wu-Manber tables).
         assert.equal(scanChunks(chunks, cands), expected);
         assert.equal(scanChunks(chunks, cands, true), expected);
@@ -121,14 +127,7 @@ test('long base32 runs: found at any offset and chunking; no exact lookups on a 
       (parts, cuts) => {
         const data = Buffer.from(parts.join(''), 'latin1');
         const expected = cands.filter((p) => data.includes(hashPartOf(p))).sort();
-        const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((x, y) => x - y);
-        const chunks: Uint8Array[] = [];
-        let prev = 0;
-        for (const p of points) {
-          chunks.push(data.subarray(prev, p));
-          prev = p;
-        }
-        chunks.push(data.subarray(prev));
+        const chunks = cutAt(data, cuts);
         // Short streams (held, scanned at the end) and long ones (the Wu-Manber tables).
         assert.equal(scanChunks(chunks, cands), expected);
         assert.equal(scanChunks(chunks, cands, true), expected);
